@@ -1,0 +1,18 @@
+package api
+
+import "net/http"
+
+// Register adds every /api/v1 route to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1/releases", a.handle(a.createRelease))
+	mux.Handle("GET /api/v1/releases", a.handle(a.listReleases))
+	mux.Handle("GET /api/v1/releases/{id}", a.handle(a.getRelease))
+	mux.Handle("PATCH /api/v1/releases/{id}", a.handle(a.patchRelease))
+	mux.Handle("DELETE /api/v1/releases/{id}", a.handle(a.deleteRelease))
+
+	mux.Handle("GET /api/v1/taxonomy", a.handle(a.getTaxonomy))
+	mux.Handle("POST /api/v1/topics", a.handle(a.addTopic))
+	mux.Handle("POST /api/v1/regions", a.handle(a.addRegion))
+
+	mux.Handle("/api/", a.handle(a.notFound))
+}

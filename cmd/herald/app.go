@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"herald/config"
+	"herald/releases"
+	"herald/store"
+)
+
+// app is what every command shares: the configuration, the database and the
+// domain services built on it.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	db       *store.DB
+	releases *releases.Service
+}
+
+// open loads the configuration and opens the database and services. A
+// configuration problem is reported as such (exit 1, one line).
+func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (*app, error) {
+	cfg, err := loader.Load()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.PrepareDataDir(); err != nil {
+		return nil, err
+	}
+	log := newLogger(e.stderr, cfg.LogFormat, level)
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("HERALD_DB: %w", err)
+	}
+	a := &app{cfg: cfg, log: log, db: db}
+	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
+	loaded, err := a.releases.EnsureDefaultTaxonomy(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if loaded {
+		log.Info("loaded the built-in taxonomy of topics and regions")
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if err := a.db.Close(); err != nil {
+		a.log.Error("closing the database failed", "err", err)
+	}
+}

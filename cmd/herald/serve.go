@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"herald/api"
+	"herald/web"
+)
+
+// shutdownGrace bounds how long in-flight work may take after SIGTERM
+// (SPEC 1: at most 30 s).
+const shutdownGrace = 30 * time.Second
+
+func runServe(ctx context.Context, e env, args []string) int {
+	fs, loader := flags(e, "serve", "[--demo] [settings]")
+	demo := fs.Bool("demo", false, "load a dozen sample releases into an empty database")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(e, fs, "serve takes no arguments, got %q", fs.Arg(0))
+	}
+	a, err := open(ctx, e, loader, slog.LevelInfo)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer a.close()
+	if err := serve(ctx, a, *demo); err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+// serve runs the daemon until ctx ends, then shuts down in reverse order:
+// HTTP, background loops, database (closed by the caller).
+func serve(ctx context.Context, a *app, demo bool) error {
+	cfg, log := a.cfg, a.log
+	tokenPath, generated, err := cfg.ResolveAdminToken()
+	if err != nil {
+		return err
+	}
+	switch {
+	case generated:
+		log.Info("generated the admin token", "path", tokenPath)
+	case tokenPath != "":
+		log.Info("admin token", "path", tokenPath)
+	}
+	if demo {
+		n, err := loadDemo(ctx, a.releases)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if n > 0 {
+			log.Info("loaded demo releases", "count", n)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	mux := http.NewServeMux()
+	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
+		api.Deps{Releases: a.releases}).Register(mux)
+	web.New(web.Options{Logger: log.With("component", "web")}, web.Deps{
+		DB:      a.db,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+	}).Register(mux)
+	handler := web.Instrument(reg, log, web.Recover(log, web.SecurityHeaders(mux)))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("HERALD_ADDR: cannot listen on %s: %w", cfg.Addr, errors.Unwrap(err))
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.releases.Run(bg) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("herald is running", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
+		"data_dir", cfg.DataDir, "mail", mailTarget(a))
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-serveErr:
+		stopBG()
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("HTTP shutdown did not finish in time", "err", err)
+	}
+	stopBG()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+func mailTarget(a *app) string {
+	if a.cfg.SMTP == nil {
+		return "maildir " + a.cfg.DataDir + "/maildir"
+	}
+	return fmt.Sprintf("smtp %s:%d", a.cfg.SMTP.Host, a.cfg.SMTP.Port)
+}

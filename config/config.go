@@ -1,0 +1,300 @@
+// Package config reads herald's settings from the environment and from
+// command-line flags (flags win) and validates them, naming the setting in
+// every error (SPEC 1). It imports only the standard library, and only cmd
+// imports it: each component gets its own options struct.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Defaults (SPEC 1).
+const (
+	DefaultAddr            = "127.0.0.1:8080"
+	DefaultBaseURL         = "http://127.0.0.1:8080"
+	DefaultDataDir         = "./herald-data"
+	DefaultFrom            = "Press Office <press@localhost>"
+	DefaultSiteName        = "Press Office"
+	DefaultTZ              = "UTC"
+	DefaultDigestDaily     = "0 7 * * *"
+	DefaultDigestWeekly    = "0 7 * * 1"
+	DefaultSendConcurrency = 4
+	DefaultSendRate        = 0
+	DefaultRetryMin        = time.Minute
+	DefaultAlertMaxAge     = 24 * time.Hour
+	DefaultLogFormat       = "text"
+)
+
+// Config is every setting of herald, validated.
+type Config struct {
+	Addr            string
+	BaseURL         string // no trailing slash
+	DataDir         string
+	DB              string
+	SMTP            *SMTP // nil: write mail to the Maildir
+	From            *mail.Address
+	SiteName        string
+	AdminToken      string // "" until ResolveAdminToken
+	Location        *time.Location
+	DigestDaily     string
+	DigestWeekly    string
+	SendConcurrency int
+	SendRate        float64 // messages per second; 0 = no limit
+	RetryMin        time.Duration
+	AlertMaxAge     time.Duration
+	LogFormat       string // text | json
+}
+
+// SMTP is a parsed HERALD_SMTP_URL.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	TLS      string // none | opportunistic | mandatory | implicit (smtps://)
+}
+
+// raw holds the settings as strings, as they come from env and flags.
+type raw struct {
+	addr, baseURL, dataDir, db, smtpURL, from, siteName, adminToken, tz       string
+	digestDaily, digestWeekly, concurrency, rate, retryMin, maxAge, logFormat string
+}
+
+// setting ties an environment variable to its flag.
+type setting struct {
+	env, flag, def, usage string
+	dst                   *string
+}
+
+func (r *raw) settings() []setting {
+	return []setting{
+		{"HERALD_ADDR", "addr", DefaultAddr, "listen address", &r.addr},
+		{"HERALD_BASE_URL", "base-url", DefaultBaseURL, "public URL used in every link in mail and feeds", &r.baseURL},
+		{"HERALD_DATA_DIR", "data-dir", DefaultDataDir, "holds herald.db, maildir/, secret, admin-token", &r.dataDir},
+		{"HERALD_DB", "db", "", "database (default $HERALD_DATA_DIR/herald.db)", &r.db},
+		{"HERALD_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port?tls=none|opportunistic|mandatory or smtps://...; empty writes to the Maildir", &r.smtpURL},
+		{"HERALD_FROM", "from", DefaultFrom, "From: of every message", &r.from},
+		{"HERALD_SITE_NAME", "site-name", DefaultSiteName, "used in subjects, pages and feed titles", &r.siteName},
+		{"HERALD_ADMIN_TOKEN", "admin-token", "", "bearer token of the admin API (default: generated into $HERALD_DATA_DIR/admin-token)", &r.adminToken},
+		{"HERALD_TZ", "tz", DefaultTZ, "default time zone of subscribers and schedules", &r.tz},
+		{"HERALD_DIGEST_DAILY", "digest-daily", DefaultDigestDaily, "cron spec of the daily digest, in each subscriber's time zone", &r.digestDaily},
+		{"HERALD_DIGEST_WEEKLY", "digest-weekly", DefaultDigestWeekly, "cron spec of the weekly digest", &r.digestWeekly},
+		{"HERALD_SEND_CONCURRENCY", "send-concurrency", strconv.Itoa(DefaultSendConcurrency), "SMTP connections used in parallel", &r.concurrency},
+		{"HERALD_SEND_RATE", "send-rate", "0", "messages per second, all connections together (0 = no limit)", &r.rate},
+		{"HERALD_RETRY_MIN", "retry-min", DefaultRetryMin.String(), "first retry delay after a temporary failure", &r.retryMin},
+		{"HERALD_ALERT_MAX_AGE", "alert-max-age", DefaultAlertMaxAge.String(), "drop alerts not delivered this long after the release went live", &r.maxAge},
+		{"HERALD_LOG_FORMAT", "log-format", DefaultLogFormat, "text or json", &r.logFormat},
+	}
+}
+
+// Loader binds the settings to a FlagSet; call Load after fs.Parse.
+type Loader struct {
+	r      raw
+	getenv func(string) string
+	fs     *flag.FlagSet
+}
+
+// Bind registers one flag per setting on fs, each defaulting to its
+// environment variable, or to herald's default.
+func Bind(fs *flag.FlagSet, getenv func(string) string) *Loader {
+	l := &Loader{getenv: getenv, fs: fs}
+	for _, s := range l.r.settings() {
+		def := s.def
+		if v, ok := lookup(getenv, s.env); ok {
+			def = v
+		}
+		fs.StringVar(s.dst, s.flag, def, s.usage+" ($"+s.env+")")
+	}
+	return l
+}
+
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return v, v != ""
+}
+
+// Load validates the bound settings (after fs.Parse). Errors name the
+// setting: `HERALD_DIGEST_DAILY: bad cron spec "x": ...`.
+func (l *Loader) Load() (Config, error) {
+	r := l.r
+	name := func(env string) string {
+		for _, s := range r.settings() {
+			if s.env == env && flagSet(l.fs, s.flag) {
+				return "--" + s.flag
+			}
+		}
+		return env
+	}
+	c := Config{
+		Addr: strings.TrimSpace(r.addr), DataDir: strings.TrimSpace(r.dataDir),
+		SiteName: strings.TrimSpace(r.siteName), AdminToken: strings.TrimSpace(r.adminToken),
+		DigestDaily: strings.TrimSpace(r.digestDaily), DigestWeekly: strings.TrimSpace(r.digestWeekly),
+		LogFormat: strings.ToLower(strings.TrimSpace(r.logFormat)),
+	}
+	var errs []error
+	fail := func(env, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name(env), fmt.Sprintf(format, args...)))
+	}
+	if c.Addr == "" {
+		fail("HERALD_ADDR", "must not be empty")
+	}
+	c.BaseURL = parseBaseURL(r.baseURL, func(msg string) { fail("HERALD_BASE_URL", "%s", msg) })
+	if c.DataDir == "" {
+		fail("HERALD_DATA_DIR", "must not be empty")
+	}
+	c.DB = strings.TrimSpace(r.db)
+	if c.DB == "" {
+		c.DB = filepath.Join(c.DataDir, "herald.db")
+	}
+	if strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://") {
+		fail("HERALD_DB", "PostgreSQL is not supported yet by this version; use a SQLite file path")
+	}
+	if s := strings.TrimSpace(r.smtpURL); s != "" {
+		smtp, err := ParseSMTPURL(s)
+		if err != nil {
+			fail("HERALD_SMTP_URL", "%v", err)
+		}
+		c.SMTP = smtp
+	}
+	from, err := mail.ParseAddress(r.from)
+	if err != nil || strings.ContainsAny(r.from, "\r\n") {
+		fail("HERALD_FROM", "%q is not an address such as \"Press Office <press@example.org>\"", r.from)
+	}
+	c.From = from
+	if c.SiteName == "" || strings.ContainsAny(c.SiteName, "\r\n") {
+		fail("HERALD_SITE_NAME", "must be one non-empty line")
+	}
+	if strings.ContainsAny(c.AdminToken, " \t\r\n") {
+		fail("HERALD_ADMIN_TOKEN", "must not contain spaces or line breaks")
+	}
+	if c.Location, err = time.LoadLocation(strings.TrimSpace(r.tz)); err != nil || strings.TrimSpace(r.tz) == "" {
+		fail("HERALD_TZ", "unknown time zone %q (use an IANA name such as Europe/Geneva)", r.tz)
+	}
+	for env, spec := range map[string]string{"HERALD_DIGEST_DAILY": c.DigestDaily, "HERALD_DIGEST_WEEKLY": c.DigestWeekly} {
+		if _, err := cron.ParseStandard(spec); err != nil {
+			fail(env, "bad cron spec %q: %v", spec, err)
+		}
+	}
+	if c.SendConcurrency, err = strconv.Atoi(strings.TrimSpace(r.concurrency)); err != nil || c.SendConcurrency < 1 || c.SendConcurrency > 256 {
+		fail("HERALD_SEND_CONCURRENCY", "must be a whole number from 1 to 256, got %q", r.concurrency)
+	}
+	if c.SendRate, err = strconv.ParseFloat(strings.TrimSpace(r.rate), 64); err != nil || c.SendRate < 0 {
+		fail("HERALD_SEND_RATE", "must be a number of messages per second, 0 for no limit, got %q", r.rate)
+	}
+	if c.RetryMin, err = time.ParseDuration(strings.TrimSpace(r.retryMin)); err != nil || c.RetryMin <= 0 {
+		fail("HERALD_RETRY_MIN", "must be a positive duration such as 1m or 30s, got %q", r.retryMin)
+	}
+	if c.AlertMaxAge, err = time.ParseDuration(strings.TrimSpace(r.maxAge)); err != nil || c.AlertMaxAge <= 0 {
+		fail("HERALD_ALERT_MAX_AGE", "must be a positive duration such as 24h, got %q", r.maxAge)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		fail("HERALD_LOG_FORMAT", "must be text or json, got %q", r.logFormat)
+	}
+	if len(errs) > 0 {
+		return c, errs[0]
+	}
+	return c, nil
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			found = true
+		}
+	})
+	return found
+}
+
+func parseBaseURL(s string, fail func(string)) string {
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		fail(fmt.Sprintf("%q must be an absolute http or https URL such as https://press.example.org", s))
+		return s
+	}
+	return strings.TrimRight(u.String(), "/")
+}
+
+// ParseSMTPURL parses smtp://user:pass@host:port?tls=none|opportunistic|mandatory
+// or smtps://user:pass@host:port (implicit TLS).
+func ParseSMTPURL(s string) (*SMTP, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %v", redact(err))
+	}
+	c := &SMTP{Host: u.Hostname()}
+	switch u.Scheme {
+	case "smtp":
+		c.Port, c.TLS = 25, "opportunistic"
+	case "smtps":
+		c.Port, c.TLS = 465, "implicit"
+	default:
+		return nil, fmt.Errorf("scheme must be smtp:// or smtps://, got %q", u.Scheme)
+	}
+	if c.Host == "" {
+		return nil, errors.New("no host")
+	}
+	if p := u.Port(); p != "" {
+		if c.Port, err = strconv.Atoi(p); err != nil || c.Port < 1 || c.Port > 65535 {
+			return nil, fmt.Errorf("bad port %q", p)
+		}
+	}
+	if u.User != nil {
+		c.Username = u.User.Username()
+		c.Password, _ = u.User.Password()
+	}
+	q := u.Query()
+	for k := range q {
+		if k != "tls" {
+			return nil, fmt.Errorf("unknown parameter %q (only tls is known)", k)
+		}
+	}
+	if t := q.Get("tls"); t != "" {
+		if u.Scheme == "smtps" {
+			return nil, errors.New("smtps:// always uses implicit TLS; drop the tls parameter")
+		}
+		switch t {
+		case "none", "opportunistic", "mandatory":
+			c.TLS = t
+		default:
+			return nil, fmt.Errorf("tls must be none, opportunistic or mandatory, got %q", t)
+		}
+	}
+	return c, nil
+}
+
+// redact keeps a password out of a url.Parse error.
+func redact(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// PrepareDataDir creates the data directory and checks that herald can
+// write into it.
+func (c Config) PrepareDataDir() error {
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return fmt.Errorf("HERALD_DATA_DIR: cannot create %s: %v", c.DataDir, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(c.DataDir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("HERALD_DATA_DIR: %s is not writable: %v", c.DataDir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}

@@ -1,0 +1,63 @@
+package releases
+
+import (
+	"context"
+	"time"
+)
+
+// pollInterval bounds how late an embargoed release goes live, and how late
+// this process sees changes made by another (the CLI).
+const pollInterval = time.Second
+
+// Run marks embargoed releases live when their time comes (SPEC 2: within
+// 60 s, with no request needed) and notices changes made by other processes,
+// until ctx ends. Going live is recorded once in the database (live_at), so a
+// restart neither loses nor repeats it.
+func (s *Service) Run(ctx context.Context) {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	var seen int64
+	for {
+		if err := s.tick(ctx, &seen); err != nil && ctx.Err() == nil {
+			s.log.Error("go-live check failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) tick(ctx context.Context, seen *int64) error {
+	v, err := s.db.Version(ctx, "releases")
+	if err != nil {
+		return err
+	}
+	if v != *seen {
+		*seen = v
+		s.changed(false)
+	}
+	next, err := s.db.NextGoLive(ctx)
+	if err != nil || next.IsZero() || next.After(s.now()) {
+		return err
+	}
+	_, err = s.PublishDue(ctx)
+	return err
+}
+
+// PublishDue records every release whose time has come as live now and
+// returns how many there were.
+func (s *Service) PublishDue(ctx context.Context) (int, error) {
+	ids, err := s.db.MarkLive(ctx, s.now())
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		s.log.Info("release went live", "release_id", id)
+	}
+	if len(ids) > 0 {
+		s.changed(true)
+	}
+	return len(ids), nil
+}
