@@ -6,4 +6,5 @@ import "net/http"
 func (s *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.deps.Metrics)
+	mux.HandleFunc("GET /static/", s.serveStatic)
 }

@@ -5,6 +5,9 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 )
@@ -16,27 +19,64 @@ type Pinger interface {
 
 // Options configures the web handlers.
 type Options struct {
-	Logger *slog.Logger
+	SiteName string
+	BaseURL  string
+	Logger   *slog.Logger
 }
 
 // Deps are the services the web handlers use.
 type Deps struct {
-	DB      Pinger
-	Metrics http.Handler // Prometheus text exposition
+	DB        Pinger
+	Metrics   http.Handler // Prometheus text exposition
+	Templates fs.FS        // templates.Overlay(...): web/ and static/
 }
 
 // Web holds the public handlers.
 type Web struct {
-	log  *slog.Logger
-	deps Deps
+	opts      Options
+	log       *slog.Logger
+	deps      Deps
+	pages     *pages
+	static    map[string]staticFile
+	staticURL map[string]string
 }
 
-// New returns the web handlers.
-func New(opts Options, deps Deps) *Web {
+// New returns the web handlers, parsing every page template; an error names
+// the template that does not parse.
+func New(opts Options, deps Deps) (*Web, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Web{log: opts.Logger, deps: deps}
+	s := &Web{opts: opts, log: opts.Logger, deps: deps}
+	funcs := template.FuncMap{"t": T}
+	var err error
+	if s.pages, err = parsePages(deps.Templates, funcs); err != nil {
+		return nil, err
+	}
+	if s.static, s.staticURL, err = loadStatic(deps.Templates); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// meta is the layout data of a page in lang.
+func (s *Web) meta(lang, title string) PageMeta {
+	return PageMeta{Lang: lang, SiteName: s.opts.SiteName, Title: title, CSS: s.staticURL["herald.css"]}
+}
+
+// errorView is the data of error.html.
+type errorView struct {
+	Page    PageMeta
+	Title   string
+	Message string
+}
+
+// renderError answers an HTML error page.
+func (s *Web) renderError(w http.ResponseWriter, status int, title, msg string) {
+	if err := s.pages.render(w, status, "error.html", errorView{Page: s.meta("en", title), Title: title, Message: msg}); err != nil {
+		s.log.Error("rendering the error page failed", "err", err)
+		http.Error(w, fmt.Sprintf("%d %s", status, title), status)
+	}
 }
 
 func (s *Web) healthz(w http.ResponseWriter, r *http.Request) {

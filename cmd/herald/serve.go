@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"herald/api"
+	"herald/templates"
 	"herald/web"
 )
 
@@ -72,10 +74,15 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	mux := http.NewServeMux()
 	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases}).Register(mux)
-	web.New(web.Options{Logger: log.With("component", "web")}, web.Deps{
-		DB:      a.db,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-	}).Register(mux)
+	pages, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web")}, web.Deps{
+		DB:        a.db,
+		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Templates: templates.Overlay(filepath.Join(cfg.DataDir, "templates")),
+	})
+	if err != nil {
+		return err
+	}
+	pages.Register(mux)
 	handler := web.Instrument(reg, log, web.Recover(log, web.SecurityHeaders(mux)))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
