@@ -48,42 +48,38 @@ func (r *renderer) HTML(body, format string) (string, error) {
 	return strings.TrimSpace(r.policy.Sanitize(src)), nil
 }
 
-// FirstParagraph returns the text of the first non-empty block of sanitized
-// HTML, whitespace collapsed; used to derive a summary.
+// FirstParagraph returns the text of the first non-empty paragraph of
+// sanitized HTML (or, when it has no <p>, of the whole), whitespace
+// collapsed; used to derive a summary.
 func FirstParagraph(h string) string {
 	z := xhtml.NewTokenizer(strings.NewReader(h))
-	var b strings.Builder
-	depth := 0
+	var para, all strings.Builder
+	inP := 0
 	for {
 		switch z.Next() {
 		case xhtml.ErrorToken:
-			return OneLine(b.String())
+			return OneLine(all.String())
 		case xhtml.TextToken:
-			b.Write(z.Text())
-		case xhtml.StartTagToken:
-			name, _ := z.TagName()
-			if isBlock(string(name)) {
-				depth++
+			if inP > 0 {
+				para.Write(z.Text())
 			}
-			if string(name) == "br" {
-				b.WriteByte(' ')
+			all.Write(z.Text())
+			all.WriteByte(' ')
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "p":
+				inP++
+			case "br":
+				para.WriteByte(' ')
 			}
 		case xhtml.EndTagToken:
-			name, _ := z.TagName()
-			if isBlock(string(name)) {
-				depth--
-				if depth <= 0 && strings.TrimSpace(b.String()) != "" {
-					return OneLine(b.String())
+			if name, _ := z.TagName(); string(name) == "p" && inP > 0 {
+				inP--
+				if text := OneLine(para.String()); inP == 0 && text != "" {
+					return text
 				}
 			}
 		}
 	}
-}
-
-func isBlock(tag string) bool {
-	switch tag {
-	case "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "li", "ul", "ol", "pre", "table", "section", "article":
-		return true
-	}
-	return false
 }

@@ -202,25 +202,24 @@ func (s *Service) assignSlug(ctx context.Context, tx *store.Tx, r *store.Release
 		}
 		return nil
 	}
-	base := Slugify(r.Title, MaxSlug-6)
+	base := Slugify(r.Title, MaxSlug-8)
 	if base == "" {
 		base = "release"
 	}
-	for i := 1; i < 10000; i++ {
+	taken, err := tx.SlugsWithBase(ctx, base, r.ID)
+	if err != nil {
+		return err
+	}
+	for i := 1; ; i++ {
 		cand := base
 		if i > 1 {
 			cand = base + "-" + strconv.Itoa(i)
 		}
-		taken, err := tx.SlugTaken(ctx, cand, r.ID)
-		if err != nil {
-			return err
-		}
-		if !taken {
+		if !taken[cand] {
 			r.Slug = cand
 			return nil
 		}
 	}
-	return fmt.Errorf("releases: no free slug for %q", base)
 }
 
 // checkTranslation refuses a second release in the same language within a

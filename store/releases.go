@@ -85,6 +85,27 @@ func (tx *Tx) SlugTaken(ctx context.Context, slug string, except int64) (bool, e
 	return n > 0, nil
 }
 
+// SlugsWithBase returns the slugs in use (other than by release except) that
+// are base itself or base followed by "-" and a suffix.
+func (tx *Tx) SlugsWithBase(ctx context.Context, base string, except int64) (map[string]bool, error) {
+	rows, err := tx.tx.QueryContext(ctx,
+		"SELECT slug FROM releases WHERE (slug = ? OR substr(slug, 1, ?) = ?) AND id <> ?",
+		base, len(base)+1, base+"-", except)
+	if err != nil {
+		return nil, fmt.Errorf("store: slugs like %q: %w", base, err)
+	}
+	defer rows.Close()
+	taken := map[string]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("store: slugs like %q: %w", base, err)
+		}
+		taken[s] = true
+	}
+	return taken, rows.Err()
+}
+
 const insertRelease = `INSERT INTO releases (guid, slug, title, summary, summary_derived, body, body_format,
 	body_html, url, dateline, language, translation_key, contacts, status, published_at, live_at,
 	created_at, updated_at)

@@ -1,0 +1,148 @@
+package config_test
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/config"
+)
+
+func load(t *testing.T, env map[string]string, args ...string) (config.Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	l := config.Bind(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	return l.Load()
+}
+
+func TestLoad_Defaults(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.BaseURL != "http://127.0.0.1:8080" || c.DataDir != "./herald-data" ||
+		c.DB != filepath.Join("herald-data", "herald.db") || c.SMTP != nil || c.From.Address != "press@localhost" ||
+		c.From.Name != "Press Office" || c.SiteName != "Press Office" || c.Location.String() != "UTC" ||
+		c.DigestDaily != "0 7 * * *" || c.DigestWeekly != "0 7 * * 1" || c.SendConcurrency != 4 ||
+		c.SendRate != 0 || c.RetryMin != time.Minute || c.AlertMaxAge != 24*time.Hour || c.LogFormat != "text" {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestLoad_FlagsWinOverEnv(t *testing.T) {
+	env := map[string]string{"HERALD_ADDR": "127.0.0.1:1", "HERALD_SEND_RATE": "10", "HERALD_TZ": "Europe/Paris", "HERALD_BASE_URL": "https://press.example.org/"}
+	c, err := load(t, env, "--addr", "127.0.0.1:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:2" || c.SendRate != 10 || c.Location.String() != "Europe/Paris" || c.BaseURL != "https://press.example.org" {
+		t.Fatalf("got addr %s rate %v tz %v base %s", c.Addr, c.SendRate, c.Location, c.BaseURL)
+	}
+}
+
+func TestLoad_Errors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // the setting named in the error
+	}{
+		{"cron", map[string]string{"HERALD_DIGEST_DAILY": "every day"}, nil, "HERALD_DIGEST_DAILY"},
+		{"weekly cron", map[string]string{"HERALD_DIGEST_WEEKLY": "0 7 * * 9"}, nil, "HERALD_DIGEST_WEEKLY"},
+		{"tz", map[string]string{"HERALD_TZ": "Mars/Olympus"}, nil, "HERALD_TZ"},
+		{"smtp scheme", map[string]string{"HERALD_SMTP_URL": "http://mail.example.org"}, nil, "HERALD_SMTP_URL"},
+		{"smtp tls", map[string]string{"HERALD_SMTP_URL": "smtp://mail.example.org?tls=maybe"}, nil, "HERALD_SMTP_URL"},
+		{"smtp port", map[string]string{"HERALD_SMTP_URL": "smtp://mail.example.org:99999"}, nil, "HERALD_SMTP_URL"},
+		{"from", map[string]string{"HERALD_FROM": "not an address"}, nil, "HERALD_FROM"},
+		{"base url", map[string]string{"HERALD_BASE_URL": "press.example.org"}, nil, "HERALD_BASE_URL"},
+		{"concurrency", map[string]string{"HERALD_SEND_CONCURRENCY": "0"}, nil, "HERALD_SEND_CONCURRENCY"},
+		{"rate", map[string]string{"HERALD_SEND_RATE": "-1"}, nil, "HERALD_SEND_RATE"},
+		{"retry", map[string]string{"HERALD_RETRY_MIN": "soon"}, nil, "HERALD_RETRY_MIN"},
+		{"max age", map[string]string{"HERALD_ALERT_MAX_AGE": "0s"}, nil, "HERALD_ALERT_MAX_AGE"},
+		{"log format", map[string]string{"HERALD_LOG_FORMAT": "xml"}, nil, "HERALD_LOG_FORMAT"},
+		{"postgres later", map[string]string{"HERALD_DB": "postgres://db/herald"}, nil, "HERALD_DB"},
+		{"named by flag when set by flag", nil, []string{"--tz", "Nowhere/Land"}, "--tz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, tt.env, tt.args...)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want+":") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err = %v, want one line starting with %s:", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	tests := []struct {
+		in   string
+		want config.SMTP
+	}{
+		{"smtp://mail.example.org", config.SMTP{Host: "mail.example.org", Port: 25, TLS: "opportunistic"}},
+		{"smtp://u%40x:p%3Ass@mail.example.org:587?tls=mandatory", config.SMTP{Host: "mail.example.org", Port: 587, Username: "u@x", Password: "p:ss", TLS: "mandatory"}},
+		{"smtp://127.0.0.1:2525?tls=none", config.SMTP{Host: "127.0.0.1", Port: 2525, TLS: "none"}},
+		{"smtps://u:p@mail.example.org", config.SMTP{Host: "mail.example.org", Port: 465, Username: "u", Password: "p", TLS: "implicit"}},
+	}
+	for _, tt := range tests {
+		got, err := config.ParseSMTPURL(tt.in)
+		if err != nil || *got != tt.want {
+			t.Errorf("ParseSMTPURL(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+	_, err := config.ParseSMTPURL("smtp://user:secret@:25")
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("no host: err = %v (must not leak the password)", err)
+	}
+}
+
+func TestDataDir_SecretAndAdminToken(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	c, err := load(t, map[string]string{"HERALD_DATA_DIR": dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PrepareDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	key1, err := c.Secret()
+	if err != nil || len(key1) != 32 {
+		t.Fatalf("secret: %d bytes, %v", len(key1), err)
+	}
+	key2, _ := c.Secret()
+	if string(key1) != string(key2) {
+		t.Fatal("secret changed between calls")
+	}
+	path, generated, err := c.ResolveAdminToken()
+	if err != nil || !generated || c.AdminToken == "" {
+		t.Fatalf("admin token: %q %v %v", path, generated, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("admin-token mode: %v %v", st.Mode(), err)
+	}
+	c2 := c
+	c2.AdminToken = ""
+	if _, generated, _ := c2.ResolveAdminToken(); generated || c2.AdminToken != c.AdminToken {
+		t.Fatal("admin token not reused on the next start")
+	}
+}
+
+func TestPrepareDataDir_Unwritable(t *testing.T) {
+	// A path under a regular file cannot be created, even by root.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := load(t, map[string]string{"HERALD_DATA_DIR": filepath.Join(file, "data")})
+	if err := c.PrepareDataDir(); err == nil || !strings.HasPrefix(err.Error(), "HERALD_DATA_DIR:") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,132 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/store"
+	"herald/store/storetest"
+)
+
+func TestOpen_MigratesOnceAndReopens(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil || v < 1 {
+		t.Fatalf("schema version = %d, %v; want >= 1", v, err)
+	}
+	if err := db.AddTerm(ctx, store.Topics, store.Term{Slug: "x", Name: "X"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = store.Open(ctx, path) // migrating again must be a no-op
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v2, _ := db.SchemaVersion(ctx)
+	if v2 != v {
+		t.Fatalf("schema version changed on reopen: %d -> %d", v, v2)
+	}
+	terms, err := db.Terms(ctx, store.Topics)
+	if err != nil || len(terms) != 1 || terms[0].Slug != "x" {
+		t.Fatalf("terms after reopen = %+v, %v", terms, err)
+	}
+}
+
+func TestOpen_RefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.ExecForTest(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 0)")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = store.Open(ctx, path)
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("open of a newer database: err = %v, want a 'newer' error", err)
+	}
+}
+
+func TestOpen_RefusesPostgresForNow(t *testing.T) {
+	_, err := store.Open(context.Background(), "postgres://localhost/herald")
+	if err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAddTerm_Conflict(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	if err := db.AddTerm(ctx, store.Regions, store.Term{Slug: "americas", Name: "Americas"}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.AddTerm(ctx, store.Regions, store.Term{Slug: "americas", Name: "Again"})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("err = %v, want ErrConflict", err)
+	}
+}
+
+func TestMarkLive_RecordsOnce(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	if err := db.AddTerm(ctx, store.Topics, store.Term{Slug: "t", Name: "T"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 7, 5, 9, 0, 0, 0, time.UTC)
+	r := store.Release{GUID: "urn:uuid:1", Slug: "a", Title: "A", Summary: "s", Body: "b", BodyFormat: "markdown",
+		BodyHTML: "<p>b</p>", Language: "en", Topics: []string{"t"}, Status: "published",
+		PublishedAt: now.Add(time.Minute), CreatedAt: now, UpdatedAt: now}
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertRelease(ctx, &r) }); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.MarkLive(ctx, now)
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("before embargo: %v, %v", ids, err)
+	}
+	next, _ := db.NextGoLive(ctx)
+	if !next.Equal(r.PublishedAt) {
+		t.Fatalf("next go-live = %v, want %v", next, r.PublishedAt)
+	}
+	ids, err = db.MarkLive(ctx, now.Add(2*time.Minute))
+	if err != nil || len(ids) != 1 || ids[0] != r.ID {
+		t.Fatalf("after embargo: %v, %v", ids, err)
+	}
+	ids, _ = db.MarkLive(ctx, now.Add(3*time.Minute))
+	if len(ids) != 0 {
+		t.Fatalf("marked live twice: %v", ids)
+	}
+	got, _ := db.Release(ctx, r.ID)
+	if !got.LiveAt.Equal(now.Add(2 * time.Minute)) {
+		t.Fatalf("live_at = %v", got.LiveAt)
+	}
+}
+
+func TestVersion_BumpsOnReleaseWrites(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	v1, _ := db.Version(ctx, "releases")
+	if err := db.AddTerm(ctx, store.Topics, store.Term{Slug: "t", Name: "T"}); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := db.Version(ctx, "releases")
+	tv, _ := db.Version(ctx, "taxonomy")
+	if v2 <= v1 || tv < 2 {
+		t.Fatalf("versions did not move: releases %d -> %d, taxonomy %d", v1, v2, tv)
+	}
+}

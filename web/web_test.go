@@ -1,0 +1,76 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"herald/templates"
+	"herald/web"
+)
+
+type pinger struct{ err error }
+
+func (p pinger) Ping(context.Context) error { return p.err }
+
+func newHandler(t *testing.T, db web.Pinger) http.Handler {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	s, err := web.New(web.Options{SiteName: "Press Office"}, web.Deps{
+		DB: db, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Templates: templates.Embedded(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	s.Register(mux)
+	log := slog.New(slog.DiscardHandler)
+	return web.Instrument(reg, log, web.Recover(log, web.SecurityHeaders(mux)))
+}
+
+func TestHealthz(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		err    error
+		status int
+		body   string
+	}{
+		{"up", nil, 200, "ok"},
+		{"down", errors.New("disk gone"), 503, "database unavailable"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			newHandler(t, pinger{tt.err}).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+			if rec.Code != tt.status || strings.TrimSpace(rec.Body.String()) != tt.body {
+				t.Fatalf("%d %q", rec.Code, rec.Body)
+			}
+		})
+	}
+}
+
+func TestSecurityHeadersAndMetrics(t *testing.T) {
+	h := newHandler(t, pinger{})
+	for _, path := range []string{"/healthz", "/no-such-page"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		hd := rec.Header()
+		if !strings.Contains(hd.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: security headers missing: %v", path, hd)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, `herald_http_requests_total{code="200",route="GET /healthz"} 1`) ||
+		!strings.Contains(body, `route="unmatched"`) {
+		t.Fatalf("metrics do not count requests by route and code:\n%s", body)
+	}
+}
