@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"herald/dispatch"
 	"herald/releases"
 )
 
@@ -28,6 +29,7 @@ type Options struct {
 // Deps are the services the API calls.
 type Deps struct {
 	Releases *releases.Service
+	Dispatch *dispatch.Service
 }
 
 // API serves /api/v1.
@@ -36,6 +38,7 @@ type API struct {
 	baseURL   string
 	log       *slog.Logger
 	releases  *releases.Service
+	dispatch  *dispatch.Service
 	now       func() time.Time
 }
 
@@ -49,6 +52,7 @@ func New(opts Options, deps Deps) *API {
 		baseURL:   strings.TrimRight(opts.BaseURL, "/"),
 		log:       opts.Logger,
 		releases:  deps.Releases,
+		dispatch:  deps.Dispatch,
 		now:       time.Now,
 	}
 }

@@ -10,6 +10,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("PATCH /api/v1/releases/{id}", a.handle(a.patchRelease))
 	mux.Handle("DELETE /api/v1/releases/{id}", a.handle(a.deleteRelease))
 
+	mux.Handle("POST /api/v1/releases/{id}/alert", a.handle(a.createAlert))
+	mux.Handle("GET /api/v1/alerts/{id}", a.handle(a.getAlert))
+	mux.Handle("POST /api/v1/digests/{cadence}/run", a.handle(a.runDigest))
+
 	mux.Handle("GET /api/v1/taxonomy", a.handle(a.getTaxonomy))
 	mux.Handle("POST /api/v1/topics", a.handle(a.addTopic))
 	mux.Handle("POST /api/v1/regions", a.handle(a.addRegion))

@@ -278,6 +278,7 @@ type ReleaseFilter struct {
 	Status          string    // draft | published | embargoed | live
 	LiveAt          time.Time // with Status "live" or "embargoed": the moment "now"
 	GroupKeys       []string  // releases of these translation groups (GroupKey values)
+	PublishedAfter  time.Time // non-zero: published strictly after this
 	After           *Cursor   // keyset pagination: strictly older than this
 	Limit           int
 }
@@ -344,6 +345,9 @@ func (db *DB) ReleaseList(ctx context.Context, f ReleaseFilter) ([]Release, erro
 		where, args = append(where, "r.status = 'published' AND r.published_at > ?"), append(args, ms(f.LiveAt))
 	default:
 		return nil, fmt.Errorf("store: unknown release status filter %q", f.Status)
+	}
+	if !f.PublishedAfter.IsZero() {
+		where, args = append(where, "r.published_at > ?"), append(args, ms(f.PublishedAfter))
 	}
 	if f.After != nil {
 		p := ms(f.After.PublishedAt)

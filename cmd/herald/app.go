@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"herald/config"
+	"herald/dispatch"
 	"herald/releases"
 	"herald/store"
 )
@@ -17,6 +18,7 @@ type app struct {
 	log      *slog.Logger
 	db       *store.DB
 	releases *releases.Service
+	dispatch *dispatch.Service
 }
 
 // open loads the configuration and opens the database and services. A
@@ -36,6 +38,14 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	}
 	a := &app{cfg: cfg, log: log, db: db}
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
+	a.dispatch, err = dispatch.New(db, a.releases, dispatch.Options{
+		DigestDaily: cfg.DigestDaily, DigestWeekly: cfg.DigestWeekly, AlertMaxAge: cfg.AlertMaxAge,
+		Logger: log.With("component", "dispatch"),
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	loaded, err := a.releases.EnsureDefaultTaxonomy(ctx)
 	if err != nil {
 		db.Close()

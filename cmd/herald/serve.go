@@ -73,7 +73,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 
 	mux := http.NewServeMux()
 	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases}).Register(mux)
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch}).Register(mux)
 	pages, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web")}, web.Deps{
 		DB:        a.db,
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
@@ -100,6 +100,8 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.releases.Run(bg) })
+	wg.Go(func() { a.dispatch.RunAutoAlerts(bg) })
+	wg.Go(func() { a.dispatch.RunSchedule(bg) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

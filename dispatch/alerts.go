@@ -1,0 +1,296 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"herald/releases"
+	"herald/store"
+)
+
+// Audiences of an alert (SPEC 3).
+const (
+	AudienceMatching  = "matching"  // every active subscriber the release matches
+	AudienceImmediate = "immediate" // only those with cadence immediate
+)
+
+// Origins of an alert.
+const (
+	OriginStaff = "staff"
+	OriginAuto  = "auto"
+	OriginTest  = "test"
+)
+
+// AlertRequest asks for an alert of one release (and so of its whole
+// translation group: each recipient gets their own version).
+type AlertRequest struct {
+	ReleaseID int64
+	Audience  string // matching (default) | immediate
+	DryRun    bool   // count only
+	TestTo    string // send one copy to this address only
+	Origin    string // staff (default) | auto
+}
+
+// AlertResult is what an alert queued, or would queue for a dry run.
+type AlertResult struct {
+	AlertID    int64 // 0 for a dry run
+	Recipients int   // messages newly queued: subscribers who already had the group are not counted
+	ByCadence  map[string]int
+	ByLanguage map[string]int // by the subscriber's language
+}
+
+// Alert queues an alert for a live release: one message per matching active
+// subscriber who has not had this translation group yet (SPEC 5.2: at most
+// one alert per subscriber per group, enforced by the outbox's unique key).
+// It streams over subscribers in batches, each in one transaction.
+func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, error) {
+	res := AlertResult{ByCadence: map[string]int{}, ByLanguage: map[string]int{}}
+	if err := normalizeAlert(&req); err != nil {
+		return res, err
+	}
+	rel, err := s.db.Release(ctx, req.ReleaseID)
+	if err != nil {
+		return res, err
+	}
+	now := s.now()
+	if !releases.IsLive(&rel, now) {
+		return res, fmt.Errorf("dispatch: alert for release %d: %w", rel.ID, ErrNotLive)
+	}
+	if req.TestTo != "" {
+		return s.testAlert(ctx, rel, req, now)
+	}
+	members, err := s.db.ReleaseList(ctx, store.ReleaseFilter{GroupKeys: []string{rel.GroupKey()}, Status: "live", LiveAt: now})
+	if err != nil {
+		return res, err
+	}
+	if len(members) == 0 {
+		return res, fmt.Errorf("dispatch: alert for release %d: %w", rel.ID, ErrNotLive)
+	}
+	tax, err := s.releases.Taxonomy(ctx)
+	if err != nil {
+		return res, err
+	}
+	set := newReleaseSet(tax, members)
+	if !req.DryRun {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			res.AlertID, err = tx.CreateAlert(ctx, store.Alert{ReleaseID: rel.ID, Audience: req.Audience, Origin: req.Origin, CreatedAt: now})
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	start := time.Now()
+	cadences := []string(nil)
+	if req.Audience == AudienceImmediate {
+		cadences = []string{CadenceImmediate}
+	}
+	var after int64
+	for {
+		n, last, err := s.alertBatch(ctx, set, &res, req.DryRun, cadences, after, now)
+		if err != nil {
+			return res, err
+		}
+		if n < batchSize {
+			break
+		}
+		after = last
+	}
+	if !req.DryRun {
+		if err := s.db.FinishAlertFanout(ctx, res.AlertID, s.now()); err != nil {
+			return res, err
+		}
+		s.opts.Notify()
+	}
+	s.log.Info("alert queued", "alert_id", res.AlertID, "release_id", rel.ID, "audience", req.Audience,
+		"origin", req.Origin, "dry_run", req.DryRun, "recipients", res.Recipients, "duration", time.Since(start))
+	return res, nil
+}
+
+// alertBatch handles one batch of subscribers after id `after`; it returns
+// how many subscribers it read and the last id.
+func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertResult, dry bool,
+	cadences []string, after int64, now time.Time) (int, int64, error) {
+	var n int
+	last := after
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		aud, err := tx.Audience(ctx, store.AudienceFilter{Cadences: cadences, AfterID: after, Limit: batchSize})
+		if err != nil {
+			return err
+		}
+		n = len(aud)
+		if n == 0 {
+			return nil
+		}
+		last = aud[n-1].ID
+		items := make([]store.OutboxItem, 0, n)
+		whom := make([]*store.Audience, 0, n)
+		keys := make([]string, 0, n)
+		g := set.groups[0]
+		for i := range aud {
+			a := &aud[i]
+			r := set.pick(g, a)
+			if r == nil {
+				continue
+			}
+			key := alertKey(g.key, a.ID)
+			items = append(items, store.OutboxItem{
+				IdemKey: key, Kind: "alert", SubscriberID: a.ID, ReleaseID: r.ID, AlertID: res.AlertID,
+				ExpiresAt: liveMoment(r).Add(s.opts.AlertMaxAge),
+			})
+			whom = append(whom, a)
+			keys = append(keys, key)
+		}
+		had, err := tx.QueuedKeys(ctx, keys)
+		if err != nil {
+			return err
+		}
+		fresh := 0
+		for i, k := range keys {
+			if !had[k] {
+				fresh++
+				res.ByCadence[whom[i].Cadence]++
+				res.ByLanguage[whom[i].Language]++
+			}
+		}
+		res.Recipients += fresh
+		if dry || len(items) == 0 {
+			return nil
+		}
+		if _, err := tx.Enqueue(ctx, now, items); err != nil {
+			return err
+		}
+		return tx.AddAlertRecipients(ctx, res.AlertID, fresh)
+	})
+	return n, last, err
+}
+
+// alertKey is the outbox idempotency key of an alert: one per subscriber and
+// translation group. The group comes first so keys of one group sort together.
+func alertKey(group string, subscriber int64) string {
+	return "alert:" + group + ":" + strconv.FormatInt(subscriber, 10)
+}
+
+// liveMoment is when a release went live, for the stale-send guard.
+func liveMoment(r *store.Release) time.Time {
+	if !r.LiveAt.IsZero() {
+		return r.LiveAt
+	}
+	return r.PublishedAt
+}
+
+// testAlert queues one copy of the release to an address, recording nothing
+// for any subscriber.
+func (s *Service) testAlert(ctx context.Context, rel store.Release, req AlertRequest, now time.Time) (AlertResult, error) {
+	res := AlertResult{ByCadence: map[string]int{}, ByLanguage: map[string]int{}}
+	if req.DryRun {
+		res.Recipients = 1
+		return res, nil
+	}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		id, err := tx.CreateAlert(ctx, store.Alert{ReleaseID: rel.ID, Audience: req.Audience, Origin: OriginTest, TestTo: req.TestTo, CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		res.AlertID = id
+		item := store.OutboxItem{IdemKey: "test:" + strconv.FormatInt(id, 10), Kind: "alert", ToAddr: req.TestTo,
+			ReleaseID: rel.ID, AlertID: id, ExpiresAt: now.Add(s.opts.AlertMaxAge)}
+		if _, err := tx.Enqueue(ctx, now, []store.OutboxItem{item}); err != nil {
+			return err
+		}
+		res.Recipients = 1
+		return tx.AddAlertRecipients(ctx, id, 1)
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := s.db.FinishAlertFanout(ctx, res.AlertID, s.now()); err != nil {
+		return res, err
+	}
+	s.opts.Notify()
+	s.log.Info("alert test copy queued", "alert_id", res.AlertID, "release_id", rel.ID)
+	return res, nil
+}
+
+func normalizeAlert(req *AlertRequest) error {
+	req.Audience = strings.ToLower(strings.TrimSpace(req.Audience))
+	if req.Audience == "" {
+		req.Audience = AudienceMatching
+	}
+	if req.Audience != AudienceMatching && req.Audience != AudienceImmediate {
+		return &ValidationError{Field: "audience", Msg: `must be "matching" or "immediate"`}
+	}
+	if req.Origin == "" {
+		req.Origin = OriginStaff
+	}
+	req.TestTo = strings.TrimSpace(req.TestTo)
+	if req.TestTo == "" {
+		return nil
+	}
+	a, err := mail.ParseAddress(req.TestTo)
+	if err != nil || strings.ContainsAny(req.TestTo, "\r\n,;") || len(req.TestTo) > 254 {
+		return &ValidationError{Field: "test_to", Msg: "must be one email address"}
+	}
+	req.TestTo = a.Address
+	return nil
+}
+
+// AlertStatus is an alert with its delivery counts (GET /api/v1/alerts/{id}).
+func (s *Service) AlertStatus(ctx context.Context, id int64) (store.Alert, error) {
+	return s.db.Alert(ctx, id)
+}
+
+// autoAlertDelay lets translations published together (one request after
+// another) go out as one group: each subscriber then gets their language.
+const autoAlertDelay = 2 * time.Second
+
+// RunAutoAlerts sends the automatic alert (audience immediate) of every
+// release that goes live, until ctx ends. The release's auto_alert_at is
+// set only after its fan-out, and fan-out is idempotent, so a crash in the
+// middle is finished after the restart without duplicates.
+func (s *Service) RunAutoAlerts(ctx context.Context) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		if err := s.autoAlerts(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("automatic alerts failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.releases.Live():
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(autoAlertDelay):
+			}
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) autoAlerts(ctx context.Context) error {
+	now := s.now()
+	ids, err := s.db.PendingAutoAlerts(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return nil
+		}
+		_, err := s.Alert(ctx, AlertRequest{ReleaseID: id, Audience: AudienceImmediate, Origin: OriginAuto})
+		if err != nil && !errors.Is(err, ErrNotLive) {
+			return fmt.Errorf("automatic alert of release %d: %w", id, err)
+		}
+		if err := s.db.MarkAutoAlerted(ctx, id, s.now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

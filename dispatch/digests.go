@@ -1,0 +1,222 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"herald/store"
+)
+
+// Origins of a digest run.
+const (
+	OriginSchedule = "schedule"
+)
+
+// DigestRequest asks for a digest run.
+type DigestRequest struct {
+	Cadence string // daily | weekly
+	DryRun  bool
+	Origin  string // staff (default) | schedule
+	// Timezone and Period restrict a scheduled run to the subscribers of one
+	// time zone whose last scheduled digest is older than Period (the cron
+	// fire time); Period is recorded as their last period.
+	Timezone string
+	Period   time.Time
+}
+
+// DigestResult is what a digest run queued (or would queue).
+type DigestResult struct {
+	RunID      int64
+	Recipients int // digests queued
+	Examined   int // subscribers looked at
+}
+
+// DigestPayload is the outbox payload of a digest: the releases it lists,
+// newest first, and the window they were chosen from.
+type DigestPayload struct {
+	Cadence    string  `json:"cadence"`
+	Since      int64   `json:"since"` // Unix ms, exclusive
+	Until      int64   `json:"until"` // Unix ms, inclusive
+	ReleaseIDs []int64 `json:"release_ids"`
+}
+
+// RunDigest queues a digest for each due subscriber of a cadence with
+// matching releases published after their watermark and not after now
+// (SPEC 5.3). Each batch moves the watermarks of its subscribers in the same
+// transaction that queues their digests, and the outbox key names the
+// window start, so a repeated or concurrent run queues nothing twice and
+// skips no release.
+func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResult, error) {
+	var res DigestResult
+	if req.Cadence != CadenceDaily && req.Cadence != CadenceWeekly {
+		return res, &ValidationError{Field: "cadence", Msg: `must be "daily" or "weekly"`}
+	}
+	if req.Origin == "" {
+		req.Origin = OriginStaff
+	}
+	until := s.now()
+	start := time.Now()
+	w := &digestWindow{s: s, until: until}
+	if !req.DryRun {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			res.RunID, err = tx.CreateDigestRun(ctx, req.Cadence, req.Origin, until)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	var after int64
+	for {
+		n, last, err := s.digestBatch(ctx, w, req, &res, after)
+		if err != nil {
+			return res, err
+		}
+		res.Examined += n
+		if n < batchSize {
+			break
+		}
+		after = last
+	}
+	if !req.DryRun {
+		if err := s.db.FinishDigestRun(ctx, res.RunID, res.Recipients, s.now()); err != nil {
+			return res, err
+		}
+		if res.Recipients > 0 {
+			s.opts.Notify()
+		}
+	}
+	s.log.Info("digest run", "run_id", res.RunID, "cadence", req.Cadence, "origin", req.Origin, "timezone", req.Timezone,
+		"dry_run", req.DryRun, "examined", res.Examined, "recipients", res.Recipients, "duration", time.Since(start))
+	return res, nil
+}
+
+func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRequest, res *DigestResult, after int64) (int, int64, error) {
+	var n int
+	last := after
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		aud, err := tx.Audience(ctx, store.AudienceFilter{
+			Cadences: []string{req.Cadence}, Timezone: req.Timezone, DueFor: req.Period, AfterID: after, Limit: batchSize,
+		})
+		if err != nil || len(aud) == 0 {
+			return err
+		}
+		n, last = len(aud), aud[len(aud)-1].ID
+		set, err := w.covering(ctx, aud)
+		if err != nil {
+			return err
+		}
+		items := make([]store.OutboxItem, 0, len(aud))
+		ids := make([]int64, 0, len(aud))
+		keys := make([]string, 0, len(aud))
+		for i := range aud {
+			a := &aud[i]
+			ids = append(ids, a.ID)
+			since := watermark(a, w.until)
+			picks := set.digestFor(a, since, w.until)
+			if len(picks) == 0 {
+				continue
+			}
+			p := DigestPayload{Cadence: req.Cadence, Since: since.UnixMilli(), Until: w.until.UnixMilli()}
+			for _, r := range picks {
+				p.ReleaseIDs = append(p.ReleaseIDs, r.ID)
+			}
+			payload, err := json.Marshal(p)
+			if err != nil {
+				return fmt.Errorf("dispatch: encode digest: %w", err)
+			}
+			key := "digest:" + strconv.FormatInt(a.ID, 10) + ":" + strconv.FormatInt(p.Since, 10)
+			keys = append(keys, key)
+			items = append(items, store.OutboxItem{IdemKey: key, Kind: "digest", SubscriberID: a.ID,
+				DigestRunID: res.RunID, Payload: string(payload)})
+		}
+		if req.DryRun {
+			had, err := tx.QueuedKeys(ctx, keys)
+			if err != nil {
+				return err
+			}
+			res.Recipients += len(keys) - len(had)
+			return nil
+		}
+		queued, err := tx.Enqueue(ctx, w.until, items)
+		if err != nil {
+			return err
+		}
+		res.Recipients += queued
+		return tx.SetDigestWatermarks(ctx, ids, w.until, req.Period)
+	})
+	return n, last, err
+}
+
+// watermark is where a subscriber's digest window starts: after their
+// previous digest, or after their confirmation. A subscriber with neither
+// (an import without a confirmation time) starts now.
+func watermark(a *store.Audience, until time.Time) time.Time {
+	switch {
+	case !a.DigestSince.IsZero():
+		return a.DigestSince
+	case !a.ConfirmedAt.IsZero():
+		return a.ConfirmedAt
+	}
+	return until
+}
+
+// digestWindow loads, once per run, the live releases published up to the
+// run time and after the earliest watermark seen so far, with every live
+// member of their translation groups (to choose each subscriber's version).
+type digestWindow struct {
+	s     *Service
+	until time.Time
+	from  time.Time // releases after this are loaded
+	set   *releaseSet
+}
+
+func (w *digestWindow) covering(ctx context.Context, aud []store.Audience) (*releaseSet, error) {
+	from := w.until
+	for i := range aud {
+		if m := watermark(&aud[i], w.until); m.Before(from) {
+			from = m
+		}
+	}
+	if w.set != nil && !from.Before(w.from) {
+		return w.set, nil
+	}
+	inWindow, err := w.s.db.ReleaseList(ctx, store.ReleaseFilter{Status: "live", LiveAt: w.until, PublishedAfter: from})
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	var groupKeys []string
+	for i := range inWindow {
+		if k := inWindow[i].GroupKey(); !keys[k] && inWindow[i].TranslationKey != "" {
+			keys[k] = true
+			groupKeys = append(groupKeys, k)
+		}
+	}
+	all := inWindow
+	if len(groupKeys) > 0 {
+		more, err := w.s.db.ReleaseList(ctx, store.ReleaseFilter{Status: "live", LiveAt: w.until, GroupKeys: groupKeys})
+		if err != nil {
+			return nil, err
+		}
+		seen := map[int64]bool{}
+		for _, r := range inWindow {
+			seen[r.ID] = true
+		}
+		for _, r := range more {
+			if !seen[r.ID] {
+				all = append(all, r)
+			}
+		}
+	}
+	tax, err := w.s.releases.Taxonomy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.from, w.set = from, newReleaseSet(tax, all)
+	return w.set, nil
+}

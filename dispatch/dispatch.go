@@ -1,0 +1,97 @@
+// Package dispatch decides who gets what, when: staff-triggered and
+// automatic alerts, scheduled and on-demand digests, and the content of
+// those messages. It reads releases and subscribers, applies the one
+// matching rule of the releases package, and queues messages in the outbox
+// for the mailer; it never sends anything itself.
+package dispatch
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"herald/releases"
+	"herald/store"
+)
+
+// batchSize is how many subscribers one fan-out transaction handles.
+const batchSize = 1000
+
+// Cadences.
+const (
+	CadenceImmediate = "immediate"
+	CadenceDaily     = "daily"
+	CadenceWeekly    = "weekly"
+)
+
+// Options configures the dispatcher.
+type Options struct {
+	DigestDaily  string        // cron spec, read in each subscriber's time zone
+	DigestWeekly string        // cron spec
+	AlertMaxAge  time.Duration // alerts not delivered this long after going live are dropped
+	Now          func() time.Time
+	Logger       *slog.Logger
+	// Notify is called after messages were queued, to wake the mailer.
+	Notify func()
+}
+
+// Service is the dispatcher.
+type Service struct {
+	db       *store.DB
+	releases *releases.Service
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	daily    cron.Schedule
+	weekly   cron.Schedule
+}
+
+// New returns a dispatcher. The cron specs must be valid (config checks
+// them at startup).
+func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.AlertMaxAge <= 0 {
+		opts.AlertMaxAge = 24 * time.Hour
+	}
+	if opts.Notify == nil {
+		opts.Notify = func() {}
+	}
+	s := &Service{db: db, releases: rel, opts: opts, log: opts.Logger, now: opts.Now}
+	var err error
+	if s.daily, err = cron.ParseStandard(opts.DigestDaily); err != nil {
+		return nil, fmt.Errorf("dispatch: daily digest spec %q: %w", opts.DigestDaily, err)
+	}
+	if s.weekly, err = cron.ParseStandard(opts.DigestWeekly); err != nil {
+		return nil, fmt.Errorf("dispatch: weekly digest spec %q: %w", opts.DigestWeekly, err)
+	}
+	return s, nil
+}
+
+// ValidationError reports an invalid request field (HTTP 422).
+type ValidationError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
+
+// InvalidField names the field, for the API's error mapper.
+func (e *ValidationError) InvalidField() string { return e.Field }
+
+// ErrNotLive means an alert was asked for a release that is a draft or
+// still under embargo.
+var ErrNotLive = errors.New("release is not live")
+
+// Error wrappers shared with the store.
+var (
+	ErrNotFound = store.ErrNotFound
+	ErrConflict = store.ErrConflict
+)

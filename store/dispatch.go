@@ -1,0 +1,298 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Audience is a subscriber as alert and digest fan-out sees it: only what
+// matching, language choice and the digest window need.
+type Audience struct {
+	ID           int64
+	Language     string
+	Cadence      string
+	Timezone     string
+	Topics       []string
+	Regions      []string
+	ConfirmedAt  time.Time
+	DigestSince  time.Time // watermark; zero: since confirmation
+	DigestPeriod time.Time // last scheduled period handled; zero: none
+}
+
+// AudienceFilter selects active subscribers for a fan-out batch.
+type AudienceFilter struct {
+	Cadences []string  // empty: every cadence
+	Timezone string    // "": every time zone
+	DueFor   time.Time // non-zero: only those whose last scheduled period is before it
+	AfterID  int64     // keyset pagination by id
+	Limit    int
+}
+
+// Audience returns the next batch of active subscribers, by id. Called
+// inside the write transaction of the batch, so that a concurrent run (the
+// CLI beside the daemon) sees this batch's watermarks once it commits.
+func (tx *Tx) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error) {
+	q := `SELECT id, language, cadence, timezone, topics, regions, confirmed_at, digest_since, digest_period
+		FROM subscribers WHERE status = 'active' AND id > ?`
+	args := []any{f.AfterID}
+	if len(f.Cadences) > 0 {
+		q += " AND cadence IN (" + placeholders(len(f.Cadences)) + ")"
+		for _, c := range f.Cadences {
+			args = append(args, c)
+		}
+	}
+	if f.Timezone != "" {
+		q += " AND timezone = ?"
+		args = append(args, f.Timezone)
+	}
+	if !f.DueFor.IsZero() {
+		q += " AND COALESCE(digest_period, confirmed_at, 0) < ?"
+		args = append(args, ms(f.DueFor))
+	}
+	q += " ORDER BY id LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: audience: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Audience, 0, f.Limit)
+	for rows.Next() {
+		var a Audience
+		var topics, regions string
+		var confirmed, since, period sql.NullInt64
+		if err := rows.Scan(&a.ID, &a.Language, &a.Cadence, &a.Timezone, &topics, &regions, &confirmed, &since, &period); err != nil {
+			return nil, fmt.Errorf("store: audience: %w", err)
+		}
+		a.Topics, a.Regions = splitSlugs(topics), splitSlugs(regions)
+		a.ConfirmedAt, a.DigestSince, a.DigestPeriod = fromNullMS(confirmed), fromNullMS(since), fromNullMS(period)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// splitSlugs reads the comma-separated slug lists of the subscribers table.
+func splitSlugs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// QueuedKeys reports which of the idempotency keys are already in the
+// outbox (queued or done), for dry runs that must count only new messages.
+func (tx *Tx) QueuedKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = k
+		}
+		rows, err := tx.tx.QueryContext(ctx, "SELECT idem_key FROM outbox WHERE idem_key IN ("+placeholders(n)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: queued keys: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: queued keys: %w", err)
+			}
+			found[k] = true
+		}
+		rows.Close()
+		keys = keys[n:]
+	}
+	return found, nil
+}
+
+// SetDigestWatermarks moves the digest watermark of subscribers to until,
+// and records period as their last scheduled period when it is not zero.
+func (tx *Tx) SetDigestWatermarks(ctx context.Context, ids []int64, until, period time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q := "UPDATE subscribers SET digest_since = ?"
+	args := []any{ms(until)}
+	if !period.IsZero() {
+		q += ", digest_period = ?"
+		args = append(args, ms(period))
+	}
+	q += " WHERE id IN (" + placeholders(len(ids)) + ")"
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	if _, err := tx.tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: digest watermarks: %w", err)
+	}
+	return nil
+}
+
+// DigestTimezones lists the time zones of active subscribers of a cadence.
+func (db *DB) DigestTimezones(ctx context.Context, cadence string) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx,
+		"SELECT DISTINCT timezone FROM subscribers WHERE status = 'active' AND cadence = ?", cadence)
+	if err != nil {
+		return nil, fmt.Errorf("store: digest time zones: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var tz string
+		if err := rows.Scan(&tz); err != nil {
+			return nil, fmt.Errorf("store: digest time zones: %w", err)
+		}
+		out = append(out, tz)
+	}
+	return out, rows.Err()
+}
+
+// Alert is an alert job and its delivery counts.
+type Alert struct {
+	ID         int64
+	ReleaseID  int64
+	Audience   string
+	Origin     string // auto | staff | test
+	TestTo     string
+	Recipients int
+	CreatedAt  time.Time
+	QueuedAt   time.Time // fan-out finished
+	FinishedAt time.Time // every message sent, failed or dropped
+	// Message counts by state.
+	Pending, Sent, Failed, Expired, Cancelled int
+}
+
+// CreateAlert records a new alert job and returns its id.
+func (tx *Tx) CreateAlert(ctx context.Context, a Alert) (int64, error) {
+	res, err := tx.tx.ExecContext(ctx,
+		"INSERT INTO alerts (release_id, audience, origin, test_to, created_at) VALUES (?, ?, ?, ?, ?)",
+		a.ReleaseID, a.Audience, a.Origin, a.TestTo, ms(a.CreatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("store: create alert: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// AddAlertRecipients adds n to an alert's recipient count.
+func (tx *Tx) AddAlertRecipients(ctx context.Context, id int64, n int) error {
+	if _, err := tx.tx.ExecContext(ctx, "UPDATE alerts SET recipients = recipients + ? WHERE id = ?", n, id); err != nil {
+		return fmt.Errorf("store: alert %d recipients: %w", id, err)
+	}
+	return nil
+}
+
+// FinishAlertFanout records that every message of the alert is queued.
+func (db *DB) FinishAlertFanout(ctx context.Context, id int64, at time.Time) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, "UPDATE alerts SET queued_at = ? WHERE id = ?", ms(at), id)
+		if err != nil {
+			return fmt.Errorf("store: finish alert %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// Alert reads an alert with its message counts. finished_at is the time of
+// the last message's outcome once none is pending.
+func (db *DB) Alert(ctx context.Context, id int64) (Alert, error) {
+	var a Alert
+	var queued sql.NullInt64
+	var created int64
+	err := db.read.QueryRowContext(ctx,
+		"SELECT id, release_id, audience, origin, test_to, recipients, created_at, queued_at FROM alerts WHERE id = ?", id).
+		Scan(&a.ID, &a.ReleaseID, &a.Audience, &a.Origin, &a.TestTo, &a.Recipients, &created, &queued)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("store: alert %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("store: alert %d: %w", id, err)
+	}
+	a.CreatedAt, a.QueuedAt = fromMS(created), fromNullMS(queued)
+	var last sql.NullInt64
+	err = db.read.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(state IN ('queued', 'sending')), 0), COALESCE(SUM(state = 'sent'), 0),
+		COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'expired'), 0),
+		COALESCE(SUM(state = 'cancelled'), 0), MAX(updated_at)
+		FROM outbox WHERE alert_id = ?`, id).Scan(&a.Pending, &a.Sent, &a.Failed, &a.Expired, &a.Cancelled, &last)
+	if err != nil {
+		return a, fmt.Errorf("store: alert %d counts: %w", id, err)
+	}
+	if !a.QueuedAt.IsZero() && a.Pending == 0 {
+		a.FinishedAt = a.QueuedAt
+		if last.Valid && fromMS(last.Int64).After(a.FinishedAt) {
+			a.FinishedAt = fromMS(last.Int64)
+		}
+	}
+	return a, nil
+}
+
+// PendingAutoAlerts lists releases that went live, are live at now, and have
+// not had their automatic alert yet, oldest first.
+func (db *DB) PendingAutoAlerts(ctx context.Context, now time.Time) ([]int64, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM releases
+		WHERE live_at IS NOT NULL AND auto_alert_at IS NULL AND status = 'published' AND published_at <= ?
+		ORDER BY live_at, id`, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: pending auto alerts: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: pending auto alerts: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// MarkAutoAlerted records that a release's automatic alert is queued.
+func (db *DB) MarkAutoAlerted(ctx context.Context, id int64, at time.Time) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, "UPDATE releases SET auto_alert_at = ? WHERE id = ? AND auto_alert_at IS NULL", ms(at), id)
+		if err != nil {
+			return fmt.Errorf("store: mark release %d auto-alerted: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// CreateDigestRun records a digest run and returns its id.
+func (tx *Tx) CreateDigestRun(ctx context.Context, cadence, origin string, at time.Time) (int64, error) {
+	res, err := tx.tx.ExecContext(ctx, "INSERT INTO digest_runs (cadence, origin, run_at) VALUES (?, ?, ?)", cadence, origin, ms(at))
+	if err != nil {
+		return 0, fmt.Errorf("store: create digest run: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// FinishDigestRun records how many digests a run queued.
+func (db *DB) FinishDigestRun(ctx context.Context, id int64, recipients int, at time.Time) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, "UPDATE digest_runs SET recipients = ?, finished_at = ? WHERE id = ?", recipients, ms(at), id)
+		if err != nil {
+			return fmt.Errorf("store: finish digest run %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// DigestDue counts the active subscribers of a cadence in a time zone whose
+// last scheduled digest period is before period (read-only, so that an idle
+// scheduler tick takes no write lock).
+func (db *DB) DigestDue(ctx context.Context, cadence, tz string, period time.Time) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers
+		WHERE status = 'active' AND cadence = ? AND timezone = ? AND COALESCE(digest_period, confirmed_at, 0) < ?`,
+		cadence, tz, ms(period)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: digests due: %w", err)
+	}
+	return n, nil
+}
