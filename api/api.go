@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"herald/releases"
+	"herald/subscribers"
 )
 
 // MaxBody caps request bodies (SPEC 3: 413 over 1 MiB).
@@ -28,6 +29,9 @@ type Options struct {
 // Deps are the services the API calls.
 type Deps struct {
 	Releases *releases.Service
+
+	// Subscribers serves /api/v1/subscribers; nil leaves those routes out.
+	Subscribers *subscribers.Service
 }
 
 // API serves /api/v1.
@@ -37,6 +41,8 @@ type API struct {
 	log       *slog.Logger
 	releases  *releases.Service
 	now       func() time.Time
+
+	subscribers *subscribers.Service
 }
 
 // New returns the admin API.
@@ -50,6 +56,8 @@ func New(opts Options, deps Deps) *API {
 		log:       opts.Logger,
 		releases:  deps.Releases,
 		now:       time.Now,
+
+		subscribers: deps.Subscribers,
 	}
 }
 

@@ -41,6 +41,8 @@ func commands() []command {
 		{"serve", "[--demo] [settings]", "run the daemon (HTTP, feeds, mail, schedules)", runServe},
 		{"releases add", "FILE|-", "add releases from a JSON file (one object or an array) or stdin", runReleasesAdd},
 		{"releases list", "[--json] [--limit N]", "list releases, newest first", runReleasesList},
+		{"subscribers import", "FILE.csv|-", "import subscribers from CSV (email,topics,regions,language,cadence,timezone,status)", runSubscribersImport},
+		{"subscribers export", "[FILE]", "export every subscriber as CSV, to FILE or standard output", runSubscribersExport},
 		{"version", "", "print herald's version", runVersion},
 	}
 }
