@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // time zones are checked against the tz database even where the system has none
 
 	"herald/releases"
 	"herald/store"

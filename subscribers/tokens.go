@@ -85,7 +85,7 @@ func (t *Tokens) Verify(p Purpose, token string) (int64, error) {
 		return 0, ErrBadToken
 	}
 	raw, err := b64.DecodeString(token)
-	if err != nil || len(raw) < 3+macSize {
+	if err != nil || len(raw) < 2+macSize {
 		return 0, ErrBadToken
 	}
 	payload, sig := raw[:len(raw)-macSize], raw[len(raw)-macSize:]
