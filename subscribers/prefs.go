@@ -1,7 +1,9 @@
 package subscribers
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -190,4 +192,31 @@ func checkTerms(field string, in []string, known func(string) (store.Term, bool)
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// Problems checks a form submission field by field and returns every
+// invalid field, in form order, so that a form can show them all at once
+// (Subscribe and UpdatePreferences stop at the first). email is nil when
+// the form has none.
+func (s *Service) Problems(ctx context.Context, email *string, in PrefsInput) []*ValidationError {
+	v, err := s.validator(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []*ValidationError
+	add := func(err error) {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			out = append(out, ve)
+		}
+	}
+	if email != nil {
+		_, err := NormalizeAddress(*email)
+		add(err)
+	}
+	for _, p := range []PrefsInput{{Topics: in.Topics}, {Regions: in.Regions}, {Language: in.Language}, {Cadence: in.Cadence}, {Timezone: in.Timezone}} {
+		_, err := v.patch(p)
+		add(err)
+	}
+	return out
 }

@@ -141,7 +141,7 @@ func (s *Web) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 		base := subscribers.Prefs{Language: lang, Cadence: subscribers.CadenceDaily, Timezone: s.deps.Subscribers.DefaultTimezone()}
 		form := buildForm(tax, lang, in.Email, submittedPrefs(base, in.Prefs))
-		form.setError(lang, err)
+		form.setErrors(lang, err, s.deps.Subscribers.Problems(r.Context(), &in.Email, in.Prefs))
 		s.renderSubscribe(w, http.StatusUnprocessableEntity, lang, form)
 	case err != nil:
 		s.internalError(w, r, lang, err)
@@ -222,10 +222,10 @@ func (s *Web) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	case "confirmed", "saved", "resubscribed":
 		notice = d
 	}
-	s.renderPrefs(w, r, http.StatusOK, lang, tok, &sub, storedPrefs(&sub), notice, nil)
+	s.renderPrefs(w, r, http.StatusOK, lang, tok, &sub, storedPrefs(&sub), notice, nil, nil)
 }
 
-func (s *Web) renderPrefs(w http.ResponseWriter, r *http.Request, status int, lang, tok string, sub *store.Subscriber, p subscribers.Prefs, notice string, formErr error) {
+func (s *Web) renderPrefs(w http.ResponseWriter, r *http.Request, status int, lang, tok string, sub *store.Subscriber, p subscribers.Prefs, notice string, formErr error, all []*subscribers.ValidationError) {
 	tax, err := s.deps.Subscribers.Taxonomy(r.Context())
 	if err != nil {
 		s.internalError(w, r, lang, err)
@@ -233,7 +233,7 @@ func (s *Web) renderPrefs(w http.ResponseWriter, r *http.Request, status int, la
 	}
 	form := buildForm(tax, lang, sub.Email, p)
 	if formErr != nil {
-		form.setError(lang, formErr)
+		form.setErrors(lang, formErr, all)
 	}
 	v := prefsView{Page: s.meta(lang, T(lang, "sub_prefs_title")), Assets: s.subAssets(), Form: form,
 		Action: "/preferences?token=" + url.QueryEscape(tok), Status: sub.Status, Notice: notice}
@@ -283,7 +283,8 @@ func (s *Web) preferences(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		lang := pageLang(r, cur.Language)
-		s.renderPrefs(w, r, http.StatusUnprocessableEntity, lang, tok, &cur, submittedPrefs(storedPrefs(&cur), in.Prefs), "", err)
+		s.renderPrefs(w, r, http.StatusUnprocessableEntity, lang, tok, &cur, submittedPrefs(storedPrefs(&cur), in.Prefs), "",
+			err, svc.Problems(r.Context(), nil, in.Prefs))
 	case err != nil:
 		s.linkError(w, r, jsonReq, pageLang(r, ""), err)
 	case jsonReq:

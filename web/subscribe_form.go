@@ -353,6 +353,18 @@ func (f *prefsForm) setError(lang string, err error) bool {
 	return true
 }
 
+// setErrors records every problem of a submission; err, the one that
+// stopped it, is shown alone if the list does not have it.
+func (f *prefsForm) setErrors(lang string, err error, all []*subscribers.ValidationError) {
+	for _, ve := range all {
+		f.setError(lang, ve)
+	}
+	var ve *subscribers.ValidationError
+	if errors.As(err, &ve) && f.Errors[ve.Field] == "" {
+		f.setError(lang, err)
+	}
+}
+
 // submittedPrefs is what the user sent, laid over base, for showing a form
 // again after an error (unknown values are dropped by buildForm).
 func submittedPrefs(base subscribers.Prefs, in subscribers.PrefsInput) subscribers.Prefs {

@@ -381,6 +381,17 @@ func TestSubscribe_FormErrorsKeepInput(t *testing.T) {
 	if _, ok := s.subscriber("ana@example.org"); ok {
 		t.Fatal("an invalid request was stored")
 	}
+	// Every invalid field is shown at once.
+	r = s.postForm("/subscribe", url.Values{"email": {"nope"}, "topics": {"space-travel"}, "cadence": {"hourly"}, "timezone": {"UTC"}})
+	checkPage(t, r, http.StatusUnprocessableEntity)
+	for _, want := range []string{`href="#email"`, `href="#topics"`, `href="#cadence"`, `id="email-error"`, `id="topics-error"`, `id="cadence-error"`} {
+		if !strings.Contains(r.body, want) {
+			t.Fatalf("error page lacks %q", want)
+		}
+	}
+	if strings.Contains(r.body, `href="#timezone"`) {
+		t.Fatal("a valid field is marked invalid")
+	}
 	// Hostile input is escaped, never interpreted.
 	r = s.postForm("/subscribe", url.Values{"email": {`"><script>alert(1)</script>`}, "topics": {"<img src=x onerror=alert(1)>"}})
 	checkPage(t, r, http.StatusUnprocessableEntity)
