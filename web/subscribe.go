@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"herald/releases"
 	"herald/store"
 	"herald/subscribers"
 )
@@ -140,7 +141,7 @@ func (s *Web) subscribe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		base := subscribers.Prefs{Language: lang, Cadence: subscribers.CadenceDaily, Timezone: s.deps.Subscribers.DefaultTimezone()}
-		form := buildForm(tax, lang, in.Email, submittedPrefs(base, in.Prefs))
+		form := buildForm(tax, lang, releases.Clip(in.Email, 300), submittedPrefs(base, in.Prefs))
 		form.setErrors(lang, err, s.deps.Subscribers.Problems(r.Context(), &in.Email, in.Prefs))
 		s.renderSubscribe(w, http.StatusUnprocessableEntity, lang, form)
 	case err != nil:

@@ -375,16 +375,20 @@ func submittedPrefs(base subscribers.Prefs, in subscribers.PrefsInput) subscribe
 		base.Regions = *in.Regions
 	}
 	if in.Language != nil {
-		base.Language = strings.TrimSpace(*in.Language)
+		base.Language = shown(*in.Language)
 	}
 	if in.Cadence != nil {
-		base.Cadence = strings.TrimSpace(*in.Cadence)
+		base.Cadence = shown(*in.Cadence)
 	}
 	if in.Timezone != nil {
-		base.Timezone = strings.TrimSpace(*in.Timezone)
+		base.Timezone = shown(*in.Timezone)
 	}
 	return base
 }
+
+// shown makes a submitted value fit to be shown again in a form: one line
+// of valid UTF-8, at most 100 characters.
+func shown(s string) string { return releases.Clip(s, 100) }
 
 // storedPrefs are a subscriber's preferences for the form.
 func storedPrefs(s *store.Subscriber) subscribers.Prefs { return subscribers.PrefsOf(s) }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -397,6 +398,11 @@ func TestSubscribe_FormErrorsKeepInput(t *testing.T) {
 	checkPage(t, r, http.StatusUnprocessableEntity)
 	if strings.Contains(r.body, "<script>alert") || strings.Contains(r.body, "<img src=x") {
 		t.Fatal("input reflected unescaped")
+	}
+	r = s.postForm("/subscribe", url.Values{"email": {"a\xff\x00@example.org"}, "timezone": {"Bad\xff/\r\nZone"}})
+	checkPage(t, r, http.StatusUnprocessableEntity)
+	if !utf8.ValidString(r.body) || strings.Contains(r.body, "\x00") {
+		t.Fatal("the page repeats invalid UTF-8 or control characters")
 	}
 	// JSON gets {"error","field"}.
 	j := s.do("POST", "/subscribe", "application/json", `{"email":"ana@example.org","regions":"europe,atlantis"}`)
