@@ -14,6 +14,7 @@ import (
 
 	"herald/dispatch"
 	"herald/releases"
+	"herald/subscribers"
 )
 
 // MaxBody caps request bodies (SPEC 3: 413 over 1 MiB).
@@ -30,6 +31,9 @@ type Options struct {
 type Deps struct {
 	Releases *releases.Service
 	Dispatch *dispatch.Service
+
+	// Subscribers serves /api/v1/subscribers; nil leaves those routes out.
+	Subscribers *subscribers.Service
 }
 
 // API serves /api/v1.
@@ -40,6 +44,8 @@ type API struct {
 	releases  *releases.Service
 	dispatch  *dispatch.Service
 	now       func() time.Time
+
+	subscribers *subscribers.Service
 }
 
 // New returns the admin API.
@@ -54,6 +60,8 @@ func New(opts Options, deps Deps) *API {
 		releases:  deps.Releases,
 		dispatch:  deps.Dispatch,
 		now:       time.Now,
+
+		subscribers: deps.Subscribers,
 	}
 }
 

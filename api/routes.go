@@ -18,5 +18,15 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/topics", a.handle(a.addTopic))
 	mux.Handle("POST /api/v1/regions", a.handle(a.addRegion))
 
+	if a.subscribers != nil {
+		mux.Handle("GET /api/v1/subscribers", a.handle(a.listSubscribers))
+		mux.Handle("POST /api/v1/subscribers", a.handle(a.addSubscriber))
+		mux.Handle("GET /api/v1/subscribers/{id}", a.handle(a.getSubscriber))
+		mux.Handle("PATCH /api/v1/subscribers/{id}", a.handle(a.patchSubscriber))
+		mux.Handle("DELETE /api/v1/subscribers/{id}", a.handle(a.deleteSubscriber))
+		mux.Handle("POST /api/v1/subscribers/import", a.handle(a.importSubscribers))
+		mux.Handle("GET /api/v1/subscribers/export", a.handle(a.exportSubscribers))
+	}
+
 	mux.Handle("/api/", a.handle(a.notFound))
 }

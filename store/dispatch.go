@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -73,14 +72,6 @@ func (tx *Tx) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-// splitSlugs reads the comma-separated slug lists of the subscribers table.
-func splitSlugs(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
 }
 
 // QueuedKeys reports which of the idempotency keys are already in the

@@ -10,6 +10,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+
+	"golang.org/x/time/rate"
+
+	"herald/subscribers"
 )
 
 // Pinger is the database health check.
@@ -22,6 +26,10 @@ type Options struct {
 	SiteName string
 	BaseURL  string
 	Logger   *slog.Logger
+	// SubscribeLimit and SubscribeBurst rate-limit POST /subscribe per
+	// client IP; zero takes DefaultSubscribeLimit and DefaultSubscribeBurst.
+	SubscribeLimit rate.Limit
+	SubscribeBurst int
 }
 
 // Deps are the services the web handlers use.
@@ -29,6 +37,9 @@ type Deps struct {
 	DB        Pinger
 	Metrics   http.Handler // Prometheus text exposition
 	Templates fs.FS        // templates.Overlay(...): web/ and static/
+	// Subscribers serves /subscribe, /confirm, /preferences, /unsubscribe;
+	// nil leaves those routes out.
+	Subscribers *subscribers.Service
 }
 
 // Web holds the public handlers.
@@ -39,6 +50,7 @@ type Web struct {
 	pages     *pages
 	static    map[string]staticFile
 	staticURL map[string]string
+	subLimit  *ipLimiter
 }
 
 // New returns the web handlers, parsing every page template; an error names
@@ -48,6 +60,7 @@ func New(opts Options, deps Deps) (*Web, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Web{opts: opts, log: opts.Logger, deps: deps}
+	s.subLimit = newIPLimiter(opts.SubscribeLimit, opts.SubscribeBurst)
 	funcs := template.FuncMap{"t": T}
 	var err error
 	if s.pages, err = parsePages(deps.Templates, funcs); err != nil {

@@ -60,7 +60,7 @@ func runAlert(ctx context.Context, e env, args []string) int {
 // the user stops watching; sending goes on either way (the daemon, or
 // `herald deliver`, sends the queue).
 func (a *app) followAlert(ctx context.Context, e env, id int64) {
-	p := newProgress(e.stderr, "sending")
+	p := newProgress(e.stderr, "sending", false)
 	if !p.on {
 		return
 	}
@@ -73,7 +73,7 @@ func (a *app) followAlert(ctx context.Context, e env, id int64) {
 			return
 		}
 		done := st.Sent + st.Failed + st.Expired + st.Cancelled
-		p.update(done, st.Recipients, fmt.Sprintf("sent %d, failed %d", st.Sent, st.Failed))
+		p.update(int64(done), int64(st.Recipients), fmt.Sprintf("%d/%d sent %d, failed %d", done, st.Recipients, st.Sent, st.Failed))
 		if !st.FinishedAt.IsZero() {
 			return
 		}

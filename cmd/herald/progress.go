@@ -19,29 +19,29 @@ type progress struct {
 	last  time.Time
 }
 
-func newProgress(w io.Writer, label string) *progress {
+// newProgress returns a bar on w, drawn only when w is a terminal and the
+// user did not ask for quiet.
+func newProgress(w io.Writer, label string, quiet bool) *progress {
 	f, ok := w.(*os.File)
-	return &progress{w: w, on: ok && term.IsTerminal(int(f.Fd())), label: label}
+	return &progress{w: w, on: !quiet && ok && term.IsTerminal(int(f.Fd())), label: label}
 }
 
 // update redraws the bar at most ten times a second (always when done).
-func (p *progress) update(done, total int, detail string) {
-	if !p.on {
-		return
-	}
-	if time.Since(p.last) < 100*time.Millisecond && done < total {
+// With total <= 0 (unknown) it shows the detail alone.
+func (p *progress) update(done, total int64, detail string) {
+	if !p.on || (time.Since(p.last) < 100*time.Millisecond && (total <= 0 || done < total)) {
 		return
 	}
 	p.last = time.Now()
-	const width = 30
-	filled := width
-	pct := 100
-	if total > 0 {
-		filled = min(width, done*width/total)
-		pct = min(100, done*100/total)
+	if total <= 0 {
+		fmt.Fprintf(p.w, "\r%s %s\x1b[K", p.label, detail)
+		return
 	}
-	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d %s\x1b[K", p.label,
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), pct, done, total, detail)
+	const width = 30
+	done = min(done, total)
+	filled := int(done * width / total)
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %s\x1b[K", p.label,
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), done*100/total, detail)
 }
 
 // finish ends the bar's line.

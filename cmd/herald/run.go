@@ -41,6 +41,8 @@ func commands() []command {
 		{"serve", "[--demo] [settings]", "run the daemon (HTTP, feeds, mail, schedules)", runServe},
 		{"releases add", "FILE|-", "add releases from a JSON file (one object or an array) or stdin", runReleasesAdd},
 		{"releases list", "[--json] [--limit N]", "list releases, newest first", runReleasesList},
+		{"subscribers import", "FILE.csv|-", "import subscribers from CSV (email,topics,regions,language,cadence,timezone,status)", runSubscribersImport},
+		{"subscribers export", "[FILE]", "export every subscriber as CSV, to FILE or standard output", runSubscribersExport},
 		{"alert", "RELEASE_ID [--dry-run] [--audience matching|immediate] [--test-to EMAIL]", "send an urgent release to its audience now", runAlert},
 		{"digest", "daily|weekly [--dry-run]", "send that digest now to every subscriber with matching releases", runDigest},
 		{"version", "", "print herald's version", runVersion},

@@ -71,13 +71,19 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	subs, err := newSubscribers(a)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases, Dispatch: a.dispatch}).Register(mux)
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: subs}).Register(mux)
 	pages, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web")}, web.Deps{
 		DB:        a.db,
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Templates: templates.Overlay(filepath.Join(cfg.DataDir, "templates")),
+
+		Subscribers: subs,
 	})
 	if err != nil {
 		return err

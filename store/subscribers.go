@@ -1,0 +1,457 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Subscriber statuses (SPEC 2, Subscriber).
+const (
+	SubscriberPending      = "pending"
+	SubscriberActive       = "active"
+	SubscriberUnsubscribed = "unsubscribed"
+	SubscriberBounced      = "bounced"
+)
+
+// Subscriber is a stored subscriber. Topics and Regions are sorted; empty
+// means every topic or region.
+type Subscriber struct {
+	ID             int64
+	Email          string // normalized
+	Status         string
+	Topics         []string
+	Regions        []string
+	Language       string
+	Cadence        string
+	Timezone       string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ConfirmedAt    time.Time
+	UnsubscribedAt time.Time
+	BouncedAt      time.Time
+	// The consent record, kept for audit: when, from which IP and page, and
+	// the preferences (JSON) consented to.
+	ConsentAt    time.Time
+	ConsentIP    string
+	ConsentPage  string
+	ConsentPrefs string
+	// NoticeAt is when the last confirm or manage mail was queued; NoticeSeq
+	// counts them and names their idempotency keys.
+	NoticeAt  time.Time
+	NoticeSeq int64
+	// DigestSince is the digest watermark: releases published after it are due.
+	DigestSince time.Time
+}
+
+const subscriberColumns = `id, email, status, topics, regions, language, cadence, timezone,
+	created_at, updated_at, confirmed_at, unsubscribed_at, bounced_at,
+	consent_at, consent_ip, consent_page, consent_prefs, notice_at, notice_seq, digest_since`
+
+func scanSubscriber(sc interface{ Scan(...any) error }) (Subscriber, error) {
+	var s Subscriber
+	var topics, regions string
+	var created, updated int64
+	var confirmed, unsub, bounced, consent, notice, digest sql.NullInt64
+	err := sc.Scan(&s.ID, &s.Email, &s.Status, &topics, &regions, &s.Language, &s.Cadence, &s.Timezone,
+		&created, &updated, &confirmed, &unsub, &bounced,
+		&consent, &s.ConsentIP, &s.ConsentPage, &s.ConsentPrefs, &notice, &s.NoticeSeq, &digest)
+	if err != nil {
+		return s, err
+	}
+	s.Topics, s.Regions = splitSlugs(topics), splitSlugs(regions)
+	s.CreatedAt, s.UpdatedAt = fromMS(created), fromMS(updated)
+	s.ConfirmedAt, s.UnsubscribedAt, s.BouncedAt = fromNullMS(confirmed), fromNullMS(unsub), fromNullMS(bounced)
+	s.ConsentAt, s.NoticeAt, s.DigestSince = fromNullMS(consent), fromNullMS(notice), fromNullMS(digest)
+	return s, nil
+}
+
+// JoinSlugs is the stored form of a slug list: sorted, comma-separated.
+func JoinSlugs(slugs []string) string {
+	c := append([]string(nil), slugs...)
+	sort.Strings(c)
+	return strings.Join(c, ",")
+}
+
+func splitSlugs(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
+func subscriberArgs(s *Subscriber) []any {
+	return []any{s.Email, s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
+		s.Timezone, ms(s.UpdatedAt), nullMS(s.ConfirmedAt), nullMS(s.UnsubscribedAt), nullMS(s.BouncedAt),
+		nullMS(s.ConsentAt), s.ConsentIP, s.ConsentPage, s.ConsentPrefs, nullMS(s.NoticeAt), s.NoticeSeq,
+		nullMS(s.DigestSince)}
+}
+
+const insertSubscriber = `INSERT INTO subscribers (email, status, topics, regions, language, cadence,
+	timezone, updated_at, confirmed_at, unsubscribed_at, bounced_at, consent_at, consent_ip,
+	consent_page, consent_prefs, notice_at, notice_seq, digest_since, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// updateSubscriber writes every column a subscriber flow owns; digest_period
+// belongs to the digest scheduler and is left alone.
+const updateSubscriber = `UPDATE subscribers SET email = ?, status = ?, topics = ?, regions = ?,
+	language = ?, cadence = ?, timezone = ?, updated_at = ?, confirmed_at = ?, unsubscribed_at = ?,
+	bounced_at = ?, consent_at = ?, consent_ip = ?, consent_page = ?, consent_prefs = ?, notice_at = ?,
+	notice_seq = ?, digest_since = ?
+WHERE id = ?`
+
+// InsertSubscriber stores a new subscriber and sets its ID; ErrConflict when
+// the address exists.
+func (tx *Tx) InsertSubscriber(ctx context.Context, s *Subscriber) error {
+	res, err := tx.tx.ExecContext(ctx, insertSubscriber, append(subscriberArgs(s), ms(s.CreatedAt))...)
+	return insertedSubscriber(s, res, err)
+}
+
+func insertedSubscriber(s *Subscriber, res sql.Result, err error) error {
+	if isUnique(err) {
+		return fmt.Errorf("store: insert subscriber: %w", ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: insert subscriber: %w", err)
+	}
+	if s.ID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("store: insert subscriber: %w", err)
+	}
+	return nil
+}
+
+// UpdateSubscriber writes s back; ErrNotFound when it is gone.
+func (tx *Tx) UpdateSubscriber(ctx context.Context, s *Subscriber) error {
+	res, err := tx.tx.ExecContext(ctx, updateSubscriber, append(subscriberArgs(s), s.ID)...)
+	return updatedSubscriber(s, res, err)
+}
+
+func updatedSubscriber(s *Subscriber, res sql.Result, err error) error {
+	if isUnique(err) {
+		return fmt.Errorf("store: update subscriber %d: %w", s.ID, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: update subscriber %d: %w", s.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: update subscriber %d: %w", s.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// SubscriberWriter inserts and updates many subscribers in one transaction
+// with prepared statements (imports). Close it before the transaction ends.
+type SubscriberWriter struct {
+	ins, upd *sql.Stmt
+}
+
+// SubscriberWriter prepares the statements of a batch of writes.
+func (tx *Tx) SubscriberWriter(ctx context.Context) (*SubscriberWriter, error) {
+	ins, err := tx.tx.PrepareContext(ctx, insertSubscriber)
+	if err != nil {
+		return nil, fmt.Errorf("store: prepare subscriber insert: %w", err)
+	}
+	upd, err := tx.tx.PrepareContext(ctx, updateSubscriber)
+	if err != nil {
+		ins.Close()
+		return nil, fmt.Errorf("store: prepare subscriber update: %w", err)
+	}
+	return &SubscriberWriter{ins: ins, upd: upd}, nil
+}
+
+// Insert is Tx.InsertSubscriber with the prepared statement.
+func (w *SubscriberWriter) Insert(ctx context.Context, s *Subscriber) error {
+	res, err := w.ins.ExecContext(ctx, append(subscriberArgs(s), ms(s.CreatedAt))...)
+	return insertedSubscriber(s, res, err)
+}
+
+// Update is Tx.UpdateSubscriber with the prepared statement.
+func (w *SubscriberWriter) Update(ctx context.Context, s *Subscriber) error {
+	res, err := w.upd.ExecContext(ctx, append(subscriberArgs(s), s.ID)...)
+	return updatedSubscriber(s, res, err)
+}
+
+// Close releases the prepared statements.
+func (w *SubscriberWriter) Close() error {
+	return errors.Join(w.ins.Close(), w.upd.Close())
+}
+
+const selectSubscriber = "SELECT " + subscriberColumns + " FROM subscribers WHERE "
+
+// Subscriber returns the subscriber with that id; ErrNotFound if none.
+func (db *DB) Subscriber(ctx context.Context, id int64) (Subscriber, error) {
+	return oneSubscriber(db.read.QueryRowContext(ctx, selectSubscriber+"id = ?", id), fmt.Sprint(id))
+}
+
+// Subscriber reads a subscriber inside the transaction.
+func (tx *Tx) Subscriber(ctx context.Context, id int64) (Subscriber, error) {
+	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"id = ?", id), fmt.Sprint(id))
+}
+
+// SubscriberByEmail reads the subscriber with that normalized address.
+func (tx *Tx) SubscriberByEmail(ctx context.Context, email string) (Subscriber, error) {
+	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"email = ?", email), "by address")
+}
+
+func oneSubscriber(row *sql.Row, what string) (Subscriber, error) {
+	s, err := scanSubscriber(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("store: subscriber %s: %w", what, ErrNotFound)
+	}
+	if err != nil {
+		return s, fmt.Errorf("store: subscriber %s: %w", what, err)
+	}
+	return s, nil
+}
+
+// SubscribersByEmail returns the subscribers among emails, by address.
+func (tx *Tx) SubscribersByEmail(ctx context.Context, emails []string) (map[string]Subscriber, error) {
+	out := make(map[string]Subscriber, len(emails))
+	for start := 0; start < len(emails); start += 500 {
+		chunk := emails[start:min(start+500, len(emails))]
+		args := make([]any, len(chunk))
+		for i, e := range chunk {
+			args[i] = e
+		}
+		rows, err := tx.tx.QueryContext(ctx, selectSubscriber+"email IN ("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: subscribers by address: %w", err)
+		}
+		for rows.Next() {
+			s, err := scanSubscriber(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: scan subscriber: %w", err)
+			}
+			out[s.Email] = s
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: subscribers by address: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// SubscriberFilter selects subscribers for SubscriberList. Topics and
+// Regions follow the matching rule: a subscriber is listed when they would
+// receive a release with one of Topics (their topics are empty or include
+// it), and likewise for Regions, which the caller expands to the regions
+// and their ancestors.
+type SubscriberFilter struct {
+	Status  string
+	Topics  []string
+	Regions []string
+	Before  int64 // keyset pagination: ids below this; 0 for the first page
+	Limit   int
+}
+
+// SubscriberList lists subscribers newest first (by id).
+func (db *DB) SubscriberList(ctx context.Context, f SubscriberFilter) ([]Subscriber, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.Before > 0 {
+		where, args = append(where, "id < ?"), append(args, f.Before)
+	}
+	for _, c := range []struct {
+		col   string
+		slugs []string
+	}{{"topics", f.Topics}, {"regions", f.Regions}} {
+		if len(c.slugs) == 0 {
+			continue
+		}
+		col := c.col
+		conds := []string{col + " = ''"}
+		for _, s := range c.slugs {
+			conds = append(conds, "(',' || "+col+" || ',') LIKE ?")
+			args = append(args, "%,"+s+",%")
+		}
+		where = append(where, "("+strings.Join(conds, " OR ")+")")
+	}
+	q := "SELECT " + subscriberColumns + " FROM subscribers"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list subscribers: %w", err)
+	}
+	defer rows.Close()
+	out := []Subscriber{}
+	for rows.Next() {
+		s, err := scanSubscriber(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: scan subscriber: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list subscribers: %w", err)
+	}
+	return out, nil
+}
+
+// EachSubscriber calls fn for every subscriber in id order, streaming rows
+// from one read snapshot (exports); fn's error stops the walk.
+func (db *DB) EachSubscriber(ctx context.Context, fn func(*Subscriber) error) error {
+	rows, err := db.read.QueryContext(ctx, "SELECT "+subscriberColumns+" FROM subscribers ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("store: walk subscribers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, err := scanSubscriber(rows)
+		if err != nil {
+			return fmt.Errorf("store: scan subscriber: %w", err)
+		}
+		if err := fn(&s); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: walk subscribers: %w", err)
+	}
+	return nil
+}
+
+// CountSubscribers returns how many subscribers have each status.
+func (db *DB) CountSubscribers(ctx context.Context) (map[string]int, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT status, COUNT(*) FROM subscribers GROUP BY status")
+	if err != nil {
+		return nil, fmt.Errorf("store: count subscribers: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: count subscribers: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// cancelSubscriberOutbox stops the mail still queued for a subscriber.
+const cancelSubscriberOutbox = `UPDATE outbox SET state = 'cancelled', updated_at = ?, lease_until = NULL
+WHERE subscriber_id = ? AND state = 'queued'`
+
+// CancelSubscriberOutbox cancels every message still queued for the
+// subscriber (unsubscribe, erasure) and returns how many there were.
+func (tx *Tx) CancelSubscriberOutbox(ctx context.Context, id int64, now time.Time) (int64, error) {
+	res, err := tx.tx.ExecContext(ctx, cancelSubscriberOutbox, ms(now), id)
+	if err != nil {
+		return 0, fmt.Errorf("store: cancel outbox of subscriber %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteSubscriber removes the subscriber row (erasure); the outbox keeps
+// its history with subscriber_id set to NULL. ErrNotFound if there is none.
+func (tx *Tx) DeleteSubscriber(ctx context.Context, id int64) error {
+	res, err := tx.tx.ExecContext(ctx, "DELETE FROM subscribers WHERE id = ?", id)
+	if err != nil {
+		return fmt.Errorf("store: delete subscriber %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: delete subscriber %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// AddSuppression puts an address hash on the suppression list; a hash that
+// is already there keeps its first reason and time.
+func (tx *Tx) AddSuppression(ctx context.Context, hash, reason string, now time.Time) error {
+	_, err := tx.tx.ExecContext(ctx,
+		"INSERT INTO suppressions (email_hash, reason, created_at) VALUES (?, ?, ?) ON CONFLICT (email_hash) DO NOTHING",
+		hash, reason, ms(now))
+	if err != nil {
+		return fmt.Errorf("store: add suppression: %w", err)
+	}
+	return nil
+}
+
+// SuppressionExists reports whether an address hash is suppressed.
+func (tx *Tx) SuppressionExists(ctx context.Context, hash string) (bool, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM suppressions WHERE email_hash = ?", hash).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: check suppression: %w", err)
+	}
+	return n > 0, nil
+}
+
+// SuppressionsAmong returns which of hashes are suppressed.
+func (tx *Tx) SuppressionsAmong(ctx context.Context, hashes []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(hashes); start += 500 {
+		chunk := hashes[start:min(start+500, len(hashes))]
+		args := make([]any, len(chunk))
+		for i, h := range chunk {
+			args[i] = h
+		}
+		rows, err := tx.tx.QueryContext(ctx,
+			"SELECT email_hash FROM suppressions WHERE email_hash IN ("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: check suppressions: %w", err)
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: check suppressions: %w", err)
+			}
+			out[h] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: check suppressions: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// SubscriberMail is a message queued for a subscriber, as the outbox holds it.
+type SubscriberMail struct {
+	ID        int64
+	IdemKey   string
+	Kind      string
+	State     string
+	Payload   string
+	CreatedAt time.Time
+}
+
+// SubscriberMails lists the messages queued or sent for a subscriber, oldest
+// first (audit, tests).
+func (db *DB) SubscriberMails(ctx context.Context, id int64) ([]SubscriberMail, error) {
+	rows, err := db.read.QueryContext(ctx,
+		"SELECT id, idem_key, kind, state, payload, created_at FROM outbox WHERE subscriber_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []SubscriberMail
+	for rows.Next() {
+		var m SubscriberMail
+		var created int64
+		if err := rows.Scan(&m.ID, &m.IdemKey, &m.Kind, &m.State, &m.Payload, &created); err != nil {
+			return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
+		}
+		m.CreatedAt = fromMS(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

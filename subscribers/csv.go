@@ -1,0 +1,398 @@
+package subscribers
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"herald/store"
+)
+
+// CSVHeader is the header of an export, and the columns an import knows
+// (SPEC 3). Lists are separated by ';'.
+var CSVHeader = []string{"email", "topics", "regions", "language", "cadence", "timezone", "status"}
+
+// ImportBatch is how many rows go into one transaction.
+const ImportBatch = 1000
+
+// maxImportErrors caps the per-row errors listed in a result.
+const maxImportErrors = 1000
+
+// RowError is a row that was not imported.
+type RowError struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+// ImportResult counts what an import did. Added rows are new subscribers;
+// Updated rows changed an existing one; Skipped rows changed nothing: the
+// same data as stored (re-importing a file skips every row), a suppressed
+// address, or an unsubscribed or bounced subscriber whom the row would
+// have made active or pending again.
+type ImportResult struct {
+	Added         int        `json:"added"`
+	Updated       int        `json:"updated"`
+	Skipped       int        `json:"skipped"`
+	Errors        []RowError `json:"errors"`
+	ErrorsOmitted int        `json:"errors_omitted,omitempty"` // past the first 1,000
+}
+
+func (r *ImportResult) fail(line int, err error) {
+	if len(r.Errors) >= maxImportErrors {
+		r.ErrorsOmitted++
+		return
+	}
+	msg := err.Error()
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		msg = ve.Field + ": " + ve.Msg
+	}
+	r.Errors = append(r.Errors, RowError{Line: line, Error: msg})
+}
+
+// Rows is how many rows were read so far.
+func (r *ImportResult) Rows() int {
+	return r.Added + r.Updated + r.Skipped + len(r.Errors) + r.ErrorsOmitted
+}
+
+// ImportOptions configures Import.
+type ImportOptions struct {
+	Consent  Consent                 // recorded for rows made active: who imported (IP), page "import"
+	Progress func(done ImportResult) // called after every batch
+}
+
+// importRow is a valid row waiting for its batch.
+type importRow struct {
+	line   int
+	email  string
+	prefs  PrefsInput // validated; nil fields were absent or empty
+	status string     // "" when absent or empty
+}
+
+// Import reads subscribers from CSV, streaming it in batches of ImportBatch
+// rows per transaction. The first row is the header; its columns may come
+// in any order and only email is required; unknown columns are ignored.
+// Empty topics or regions mean all; an empty language, cadence or timezone
+// keeps the stored value (or the default). A new address is added with the
+// row's status (default active: the staff who import vouch for the
+// consent; no mail is sent). An existing subscriber takes the row's
+// preferences; the row may unsubscribe or bounce them, or activate a
+// pending one, but never makes an unsubscribed or bounced subscriber active
+// or pending again (that needs their own consent). Suppressed addresses are
+// skipped silently. Invalid rows are listed in Errors and the rest go on.
+// Rows of earlier batches stay imported if a later read fails.
+func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	res := ImportResult{Errors: []RowError{}}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return res, fmt.Errorf("%w: the file is empty; the first row must be the header %s", ErrBadCSV, strings.Join(CSVHeader, ","))
+		}
+		return res, fmt.Errorf("%w: header: %v", ErrBadCSV, err)
+	}
+	cols, err := columns(header)
+	if err != nil {
+		return res, err
+	}
+	v, err := s.validator(ctx)
+	if err != nil {
+		return res, err
+	}
+	batch := make([]importRow, 0, ImportBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.importBatch(ctx, batch, opts.Consent, &res); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		if opts.Progress != nil {
+			opts.Progress(res)
+		}
+		return nil
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && !errors.Is(err, csv.ErrFieldCount) {
+			res.fail(pe.StartLine, fmt.Errorf("not valid CSV: %v", pe.Err))
+			continue
+		}
+		if err != nil {
+			return res, errors.Join(flush(), fmt.Errorf("subscribers: read CSV: %w", err))
+		}
+		line, _ := cr.FieldPos(0)
+		row, err := parseRow(v, cols, rec)
+		if err != nil {
+			res.fail(line, err)
+			continue
+		}
+		row.line = line
+		batch = append(batch, row)
+		if len(batch) == ImportBatch {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	s.log.Info("subscribers imported", "added", res.Added, "updated", res.Updated, "skipped", res.Skipped, "errors", len(res.Errors)+res.ErrorsOmitted)
+	return res, nil
+}
+
+// columns maps the known columns of a header to their index (-1: absent).
+func columns(header []string) (map[string]int, error) {
+	cols := map[string]int{}
+	for _, c := range CSVHeader {
+		cols[c] = -1
+	}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+		if _, ok := cols[h]; ok && cols[h] < 0 {
+			cols[h] = i
+		}
+	}
+	if cols["email"] < 0 {
+		return nil, fmt.Errorf("%w: the first row must be a header with an email column, such as %s", ErrBadCSV, strings.Join(CSVHeader, ","))
+	}
+	return cols, nil
+}
+
+// parseRow validates one record.
+func parseRow(v *validator, cols map[string]int, rec []string) (importRow, error) {
+	cell := func(name string) (string, bool) {
+		i := cols[name]
+		if i < 0 || i >= len(rec) {
+			return "", false
+		}
+		return unneutralize(rec[i]), true
+	}
+	var row importRow
+	e, _ := cell("email")
+	email, err := NormalizeAddress(e)
+	if err != nil {
+		return row, err
+	}
+	row.email = email
+	var in PrefsInput
+	if t, ok := cell("topics"); ok {
+		l := splitCell(t)
+		in.Topics = &l
+	}
+	if r, ok := cell("regions"); ok {
+		l := splitCell(r)
+		in.Regions = &l
+	}
+	for name, dst := range map[string]**string{"language": &in.Language, "cadence": &in.Cadence, "timezone": &in.Timezone} {
+		if x, ok := cell(name); ok && strings.TrimSpace(x) != "" {
+			*dst = &x
+		}
+	}
+	if row.prefs, err = v.patch(in); err != nil {
+		return row, err
+	}
+	if st, ok := cell("status"); ok {
+		row.status = strings.ToLower(strings.TrimSpace(st))
+		if row.status != "" && !validStatus(row.status) {
+			return row, invalid("status", "must be pending, active, unsubscribed or bounced")
+		}
+	}
+	return row, nil
+}
+
+// splitCell splits "a; b;;c" (',' is taken too).
+func splitCell(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// importBatch writes one batch in one transaction.
+func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent, res *ImportResult) error {
+	emails := make([]string, len(batch))
+	hashes := make([]string, len(batch))
+	for i, r := range batch {
+		emails[i], hashes[i] = r.email, HashAddress(r.email)
+	}
+	now := s.clock()
+	var added, updated, skipped int
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		added, updated, skipped = 0, 0, 0
+		existing, err := tx.SubscribersByEmail(ctx, emails)
+		if err != nil {
+			return err
+		}
+		suppressed, err := tx.SuppressionsAmong(ctx, hashes)
+		if err != nil {
+			return err
+		}
+		w, err := tx.SubscriberWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		for i, row := range batch {
+			if suppressed[hashes[i]] {
+				skipped++
+				continue
+			}
+			old, found := existing[row.email]
+			sub, change := s.importChange(row, old, found, c, now)
+			switch {
+			case change == importSkip:
+				skipped++
+				continue
+			case change == importAdd:
+				err = w.Insert(ctx, &sub)
+				added++
+			default:
+				if sub.Status != old.Status && sub.Status != store.SubscriberActive {
+					if _, err := tx.CancelSubscriberOutbox(ctx, sub.ID, now); err != nil {
+						return err
+					}
+				}
+				err = w.Update(ctx, &sub)
+				updated++
+			}
+			if err != nil {
+				return err
+			}
+			existing[row.email] = sub
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	res.Added, res.Updated, res.Skipped = res.Added+added, res.Updated+updated, res.Skipped+skipped
+	return nil
+}
+
+type importChange int
+
+const (
+	importSkip importChange = iota
+	importAdd
+	importUpdate
+)
+
+// importChange decides what a row does to the stored subscriber (see Import).
+func (s *Service) importChange(row importRow, old store.Subscriber, found bool, c Consent, now time.Time) (store.Subscriber, importChange) {
+	if !found {
+		v := validator{defaultTZ: s.defaultTZ}
+		sub := store.Subscriber{Email: row.email, CreatedAt: now, UpdatedAt: now}
+		row.prefs.apply(v.defaults()).applyTo(&sub)
+		switch row.status {
+		case "", store.SubscriberActive:
+			activate(&sub, now)
+			setConsent(&sub, Consent{IP: c.IP, Page: "import"}, now)
+		case store.SubscriberPending:
+			sub.Status = store.SubscriberPending
+		case store.SubscriberUnsubscribed:
+			unsubscribe(&sub, now)
+		case store.SubscriberBounced:
+			sub.Status, sub.BouncedAt = store.SubscriberBounced, now
+		}
+		return sub, importAdd
+	}
+	sub := old
+	gone := old.Status == store.SubscriberUnsubscribed || old.Status == store.SubscriberBounced
+	if gone && (row.status == store.SubscriberActive || row.status == store.SubscriberPending) {
+		return old, importSkip
+	}
+	row.prefs.apply(PrefsOf(&old)).applyTo(&sub)
+	switch {
+	case row.status == "" || row.status == old.Status:
+	case row.status == store.SubscriberUnsubscribed:
+		unsubscribe(&sub, now)
+	case row.status == store.SubscriberBounced:
+		sub.Status, sub.BouncedAt = store.SubscriberBounced, now
+	case row.status == store.SubscriberActive: // old is pending
+		activate(&sub, now)
+		setConsent(&sub, Consent{IP: c.IP, Page: "import"}, now)
+	}
+	// An active subscriber is not made pending again: nothing to confirm.
+	if sub.Status == old.Status && PrefsOf(&sub).equal(PrefsOf(&old)) {
+		return old, importSkip
+	}
+	sub.UpdatedAt = now
+	return sub, importUpdate
+}
+
+// Export writes every subscriber as CSV (CSVHeader), streaming rows in id
+// order from one read snapshot. Cells that a spreadsheet would take for a
+// formula (starting with = + - @, tab or CR) get a leading apostrophe;
+// Import removes it again. progress, if not nil, is called every 1,000 rows.
+func (s *Service) Export(ctx context.Context, w io.Writer, progress func(rows int)) (int, error) {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return 0, fmt.Errorf("subscribers: export: %w", err)
+	}
+	n := 0
+	rec := make([]string, len(CSVHeader))
+	err := s.db.EachSubscriber(ctx, func(sub *store.Subscriber) error {
+		rec[0] = neutralize(sub.Email)
+		rec[1] = neutralize(strings.Join(sub.Topics, ";"))
+		rec[2] = neutralize(strings.Join(sub.Regions, ";"))
+		rec[3] = neutralize(sub.Language)
+		rec[4] = neutralize(sub.Cadence)
+		rec[5] = neutralize(sub.Timezone)
+		rec[6] = neutralize(sub.Status)
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("subscribers: export: %w", err)
+		}
+		n++
+		if n%1000 == 0 {
+			cw.Flush()
+			if progress != nil {
+				progress(n)
+			}
+		}
+		return cw.Error()
+	})
+	cw.Flush()
+	if err == nil {
+		err = cw.Error()
+	}
+	if progress != nil {
+		progress(n)
+	}
+	return n, err
+}
+
+// neutralize defuses CSV formula injection (OWASP): a cell that starts with
+// = + - @, a tab or a CR is prefixed with an apostrophe.
+func neutralize(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// unneutralize reverses neutralize, so that an export imports as it was.
+func unneutralize(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}

@@ -1,0 +1,394 @@
+// Package subscribers owns herald's subscribers (SPEC 2, Subscriber): address
+// normalization, preferences and their validation, the consent record, the
+// signed tokens of links in mail, double opt-in, the preference centre,
+// unsubscribing, erasure with a suppression list, and CSV import and export.
+// It uses store, releases (for the taxonomy) and mailer (to queue confirm and
+// manage notices in the same transaction as the change that causes them);
+// it never imports net/http.
+package subscribers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"herald/mailer"
+	"herald/releases"
+	"herald/store"
+)
+
+// NoticeInterval is the least time between two confirm or manage mails to
+// one address (SPEC 3: at most one per 10 minutes).
+const NoticeInterval = 10 * time.Minute
+
+// Service is the subscriber service shared by the web pages, the API, the
+// CLI, and (through Tokens) the dispatcher.
+type Service struct {
+	db        *store.DB
+	releases  *releases.Service
+	tokens    *Tokens
+	now       func() time.Time
+	log       *slog.Logger
+	defaultTZ string
+	zones     sync.Map
+}
+
+// Options configures a Service.
+type Options struct {
+	Secret          []byte // HMAC key of link tokens (config.Config.Secret)
+	BaseURL         string // HERALD_BASE_URL, start of every link
+	DefaultTimezone string // HERALD_TZ; default "UTC"
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// New returns the subscriber service.
+func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
+	if len(opts.Secret) < 16 {
+		return nil, errors.New("subscribers: the link secret must be at least 16 bytes")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.DefaultTimezone == "" {
+		opts.DefaultTimezone = "UTC"
+	}
+	if _, err := time.LoadLocation(opts.DefaultTimezone); err != nil {
+		return nil, fmt.Errorf("subscribers: default time zone: %w", err)
+	}
+	return &Service{
+		db: db, releases: rel, now: opts.Now, log: opts.Logger, defaultTZ: opts.DefaultTimezone,
+		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now),
+	}, nil
+}
+
+// Tokens makes and checks link tokens; the dispatcher calls its
+// UnsubscribeURL and PreferencesURL for every message.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Taxonomy is the current taxonomy (for the forms).
+func (s *Service) Taxonomy(ctx context.Context) (*releases.Taxonomy, error) {
+	return s.releases.Taxonomy(ctx)
+}
+
+// DefaultTimezone is HERALD_TZ.
+func (s *Service) DefaultTimezone() string { return s.defaultTZ }
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+func (s *Service) validator(ctx context.Context) (*validator, error) {
+	tax, err := s.releases.Taxonomy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &validator{tax: tax, defaultTZ: s.defaultTZ, zones: &s.zones}, nil
+}
+
+// Consent is where a consent came from: the client's IP and the page (or
+// "api", "import") it was given on.
+type Consent struct {
+	IP   string
+	Page string
+}
+
+func setConsent(sub *store.Subscriber, c Consent, now time.Time) {
+	sub.ConsentAt, sub.ConsentIP, sub.ConsentPage = now, clip(c.IP, 64), clip(c.Page, 200)
+	sub.ConsentPrefs = PrefsOf(sub).JSON()
+}
+
+func clip(s string, n int) string { return releases.Truncate(releases.OneLine(s), n) }
+
+// activate makes sub active as of now: confirmed, with the digest watermark
+// at confirmation (SPEC 5.3: releases after confirmation are due).
+func activate(sub *store.Subscriber, now time.Time) {
+	sub.Status, sub.ConfirmedAt, sub.DigestSince, sub.UpdatedAt = store.SubscriberActive, now, now, now
+}
+
+// notify queues a confirm or manage mail to sub in tx, unless one went out
+// less than NoticeInterval ago; it updates sub's notice fields (the caller
+// writes sub). It reports whether a mail was queued.
+func (s *Service) notify(ctx context.Context, tx *store.Tx, sub *store.Subscriber, kind string, tax *releases.Taxonomy, now time.Time) (bool, error) {
+	if !sub.NoticeAt.IsZero() && now.Sub(sub.NoticeAt) < NoticeInterval {
+		return false, nil
+	}
+	sub.NoticeSeq++
+	sub.NoticeAt = now
+	data := mailer.NoticeData{
+		Language:       sub.Language,
+		PreferencesURL: s.tokens.PreferencesURL(sub.ID),
+		UnsubscribeURL: s.tokens.UnsubscribeURL(sub.ID),
+		Cadence:        sub.Cadence,
+	}
+	if kind == mailer.KindConfirm {
+		data.ConfirmURL = s.tokens.ConfirmURL(sub.ID)
+	}
+	for _, t := range sub.Topics {
+		data.Topics = append(data.Topics, tax.TopicName(t, sub.Language))
+	}
+	for _, r := range sub.Regions {
+		data.Regions = append(data.Regions, tax.RegionName(r, sub.Language))
+	}
+	key := kind + ":" + strconv.FormatInt(sub.ID, 10) + ":" + strconv.FormatInt(sub.NoticeSeq, 10)
+	item, err := mailer.NoticeItem(kind, sub.ID, key, data)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.Enqueue(ctx, now, []store.OutboxItem{item}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// SubscribeRequest is a submission of the subscribe form (or its JSON).
+type SubscribeRequest struct {
+	Email   string
+	Prefs   PrefsInput
+	Consent Consent
+}
+
+// Subscribe handles a subscription request (SPEC 3, POST /subscribe). It
+// returns only validation errors (and failures of the database): whatever
+// the address's state, the caller answers the same, so that the response
+// never tells whether an address is known. A new, pending, unsubscribed or
+// bounced address becomes pending with these preferences and gets a
+// confirmation mail; an active one keeps its preferences (a stranger must
+// not change them) and gets a "manage your subscription" mail; a suppressed
+// (erased) one gets nothing. At most one mail per address per
+// NoticeInterval.
+func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
+	email, err := NormalizeAddress(req.Email)
+	if err != nil {
+		return err
+	}
+	v, err := s.validator(ctx)
+	if err != nil {
+		return err
+	}
+	patch, err := v.patch(req.Prefs)
+	if err != nil {
+		return err
+	}
+	prefs := patch.apply(v.defaults())
+	now := s.clock()
+	var outcome string
+	var id int64
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		suppressed, err := tx.SuppressionExists(ctx, HashAddress(email))
+		if err != nil || suppressed {
+			outcome = "suppressed"
+			return err
+		}
+		sub, err := tx.SubscriberByEmail(ctx, email)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			sub = store.Subscriber{Email: email, Status: store.SubscriberPending, CreatedAt: now, UpdatedAt: now}
+			prefs.applyTo(&sub)
+			setConsent(&sub, req.Consent, now)
+			if err := tx.InsertSubscriber(ctx, &sub); err != nil {
+				return err
+			}
+			outcome = "new"
+		case err != nil:
+			return err
+		case sub.Status == store.SubscriberActive:
+			outcome = "active"
+		default:
+			outcome = "re-" + sub.Status
+			sub.Status, sub.UpdatedAt = store.SubscriberPending, now
+			prefs.applyTo(&sub)
+			setConsent(&sub, req.Consent, now)
+		}
+		id = sub.ID
+		kind := mailer.KindConfirm
+		if sub.Status == store.SubscriberActive {
+			kind = mailer.KindManage
+		}
+		queued, err := s.notify(ctx, tx, &sub, kind, v.tax, now)
+		if err != nil {
+			return err
+		}
+		if !queued {
+			outcome += ", mail held back"
+		}
+		return tx.UpdateSubscriber(ctx, &sub)
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("subscribe request", "subscriber_id", id, "outcome", outcome)
+	return nil
+}
+
+// Get returns the subscriber with that id.
+func (s *Service) Get(ctx context.Context, id int64) (store.Subscriber, error) {
+	return s.db.Subscriber(ctx, id)
+}
+
+// ByToken checks a token for purpose and returns the subscriber it names:
+// ErrBadToken, ErrTokenExpired, or ErrGone when the subscriber was erased.
+// Nothing changes.
+func (s *Service) ByToken(ctx context.Context, p Purpose, token string) (store.Subscriber, error) {
+	id, err := s.tokens.Verify(p, token)
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	sub, err := s.db.Subscriber(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return sub, fmt.Errorf("subscriber %d: %w", id, ErrGone)
+	}
+	return sub, err
+}
+
+// Confirm activates the subscriber a confirmation token names (POST
+// /confirm): pending becomes active, with confirmed_at and the digest
+// watermark set to now. Confirming again is harmless. A subscriber who has
+// unsubscribed (or bounced) since gets ErrGone: an old confirmation link
+// does not bring them back.
+func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, error) {
+	id, err := s.tokens.Verify(PurposeConfirm, token)
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	now := s.clock()
+	var sub store.Subscriber
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
+			return err
+		}
+		switch sub.Status {
+		case store.SubscriberActive:
+			return nil
+		case store.SubscriberPending:
+			activate(&sub, now)
+			return tx.UpdateSubscriber(ctx, &sub)
+		}
+		return fmt.Errorf("subscriber %d is %s: %w", id, sub.Status, ErrGone)
+	})
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	s.log.Info("subscriber confirmed", "subscriber_id", id)
+	return sub, nil
+}
+
+func (s *Service) txSubscriber(ctx context.Context, tx *store.Tx, id int64) (store.Subscriber, error) {
+	sub, err := tx.Subscriber(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return sub, fmt.Errorf("subscriber %d: %w", id, ErrGone)
+	}
+	return sub, err
+}
+
+// UpdatePreferences changes the preferences of the subscriber a preferences
+// token names (POST /preferences). The status does not change.
+func (s *Service) UpdatePreferences(ctx context.Context, token string, in PrefsInput) (store.Subscriber, error) {
+	id, err := s.tokens.Verify(PurposePreferences, token)
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	v, err := s.validator(ctx)
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	patch, err := v.patch(in)
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	now := s.clock()
+	var sub store.Subscriber
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
+			return err
+		}
+		old := PrefsOf(&sub)
+		next := patch.apply(old)
+		if next.equal(old) {
+			return nil
+		}
+		next.applyTo(&sub)
+		sub.UpdatedAt = now
+		return tx.UpdateSubscriber(ctx, &sub)
+	})
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	s.log.Info("subscriber preferences updated", "subscriber_id", id)
+	return sub, nil
+}
+
+// Resubscribe makes the subscriber a preferences token names active again
+// after an unsubscribe or a bounce (or activates a pending one): the token
+// came by mail to their address, which proves it is theirs, so no new
+// confirmation is needed. The consent record is renewed; the digest
+// watermark restarts from now.
+func (s *Service) Resubscribe(ctx context.Context, token string, c Consent) (store.Subscriber, error) {
+	id, err := s.tokens.Verify(PurposePreferences, token)
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	now := s.clock()
+	var sub store.Subscriber
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
+			return err
+		}
+		if sub.Status == store.SubscriberActive {
+			return nil
+		}
+		activate(&sub, now)
+		setConsent(&sub, c, now)
+		return tx.UpdateSubscriber(ctx, &sub)
+	})
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	s.log.Info("subscriber re-subscribed", "subscriber_id", id)
+	return sub, nil
+}
+
+// Unsubscribe unsubscribes the subscriber named by an unsubscribe or a
+// preferences token (POST /unsubscribe, RFC 8058 one-click, and the
+// preference centre's "unsubscribe from all"), at once, and cancels the mail
+// still queued for them. Unsubscribing twice is harmless; an erased
+// subscriber gives ErrGone (they get no mail either way).
+func (s *Service) Unsubscribe(ctx context.Context, p Purpose, token string) (store.Subscriber, error) {
+	if p != PurposeUnsubscribe && p != PurposePreferences {
+		return store.Subscriber{}, ErrBadToken
+	}
+	id, err := s.tokens.Verify(p, token)
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	now := s.clock()
+	var sub store.Subscriber
+	var cancelled int64
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
+			return err
+		}
+		if sub.Status == store.SubscriberUnsubscribed || sub.Status == store.SubscriberBounced {
+			return nil
+		}
+		unsubscribe(&sub, now)
+		if cancelled, err = tx.CancelSubscriberOutbox(ctx, id, now); err != nil {
+			return err
+		}
+		return tx.UpdateSubscriber(ctx, &sub)
+	})
+	if err != nil {
+		return store.Subscriber{}, err
+	}
+	s.log.Info("subscriber unsubscribed", "subscriber_id", id, "cancelled_mail", cancelled)
+	return sub, nil
+}
+
+func unsubscribe(sub *store.Subscriber, now time.Time) {
+	sub.Status, sub.UnsubscribedAt, sub.UpdatedAt = store.SubscriberUnsubscribed, now, now
+}
