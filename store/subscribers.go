@@ -431,6 +431,7 @@ type SubscriberMail struct {
 	Kind      string
 	State     string
 	Payload   string
+	ReleaseID int64 // alerts: the version of the release this subscriber gets
 	CreatedAt time.Time
 }
 
@@ -438,7 +439,7 @@ type SubscriberMail struct {
 // first (audit, tests).
 func (db *DB) SubscriberMails(ctx context.Context, id int64) ([]SubscriberMail, error) {
 	rows, err := db.read.QueryContext(ctx,
-		"SELECT id, idem_key, kind, state, payload, created_at FROM outbox WHERE subscriber_id = ? ORDER BY id", id)
+		"SELECT id, idem_key, kind, state, payload, COALESCE(release_id, 0), created_at FROM outbox WHERE subscriber_id = ? ORDER BY id", id)
 	if err != nil {
 		return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
 	}
@@ -447,7 +448,7 @@ func (db *DB) SubscriberMails(ctx context.Context, id int64) ([]SubscriberMail, 
 	for rows.Next() {
 		var m SubscriberMail
 		var created int64
-		if err := rows.Scan(&m.ID, &m.IdemKey, &m.Kind, &m.State, &m.Payload, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.IdemKey, &m.Kind, &m.State, &m.Payload, &m.ReleaseID, &created); err != nil {
 			return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
 		}
 		m.CreatedAt = fromMS(created)

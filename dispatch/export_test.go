@@ -1,0 +1,20 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// RunScheduleOnce runs one scheduler tick, for tests.
+func (s *Service) RunScheduleOnce(ctx context.Context) { s.scheduleOnce(ctx) }
+
+// PrevFire exposes prevFire for tests.
+func PrevFire(spec string, now time.Time, loc *time.Location) time.Time {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		panic(err)
+	}
+	return prevFire(sched, now, loc)
+}
