@@ -10,6 +10,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+
+	"herald/feeds"
+	"herald/releases"
 )
 
 // Pinger is the database health check.
@@ -29,6 +32,10 @@ type Deps struct {
 	DB        Pinger
 	Metrics   http.Handler // Prometheus text exposition
 	Templates fs.FS        // templates.Overlay(...): web/ and static/
+
+	Releases *releases.Service // public pages: live releases, taxonomy
+	Store    feeds.Lister      // lists live releases for the index page
+	Feeds    *feeds.Service    // feed documents; nil leaves the feed routes out
 }
 
 // Web holds the public handlers.
@@ -39,6 +46,7 @@ type Web struct {
 	pages     *pages
 	static    map[string]staticFile
 	staticURL map[string]string
+	index     indexCache
 }
 
 // New returns the web handlers, parsing every page template; an error names
