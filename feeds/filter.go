@@ -134,7 +134,8 @@ func (f Filter) Query() string {
 		}
 		b.WriteString(name)
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(value))
+		// Commas separate values and need no escaping in a query (RFC 3986).
+		b.WriteString(strings.ReplaceAll(url.QueryEscape(value), "%2C", ","))
 	}
 	add("topic", strings.Join(f.Topics, ","))
 	add("region", strings.Join(f.Regions, ","))
