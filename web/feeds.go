@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"herald/feeds"
@@ -21,39 +22,65 @@ var (
 	hdrGzip         = []string{"gzip"}
 )
 
+// wireHeaders are the header values of one document, built once and then
+// shared by every response that serves it.
+type wireHeaders struct {
+	doc                      *feeds.Doc
+	etag, gzipETag, lastMod  []string
+	length, gzipLength, ctyp []string
+}
+
+func newWireHeaders(doc *feeds.Doc, contentType []string) *wireHeaders {
+	w := &wireHeaders{
+		doc: doc, etag: []string{doc.ETag}, gzipETag: []string{doc.GzipETag}, ctyp: contentType,
+		length: []string{strconv.Itoa(len(doc.Body))}, gzipLength: []string{strconv.Itoa(len(doc.Gzip))},
+	}
+	if !doc.LastModified.IsZero() {
+		w.lastMod = []string{doc.LastModified.UTC().Format(http.TimeFormat)}
+	}
+	return w
+}
+
 // feed serves one feed format (SPEC 3): the cached document for the query,
 // gzip-encoded when the client accepts it, 304 when the client's copy is
 // current. HEAD is answered by the same route (ServeMux matches GET
-// patterns for HEAD) without a body.
+// patterns for HEAD) without a body. The header values of the document
+// served last are kept, so that polls of a popular feed allocate little.
 func (s *Web) feed(format feeds.Format) http.HandlerFunc {
 	contentType := []string{format.ContentType()}
+	var last atomic.Pointer[wireHeaders]
 	return func(w http.ResponseWriter, r *http.Request) {
 		doc, err := s.deps.Feeds.Get(r.Context(), format, r.URL.RawQuery)
 		if err != nil {
 			s.feedError(w, r, err)
 			return
 		}
+		wh := last.Load()
+		if wh == nil || wh.doc != doc {
+			wh = newWireHeaders(doc, contentType)
+			last.Store(wh)
+		}
 		h := w.Header()
 		h["Cache-Control"] = hdrCacheControl
 		h["Vary"] = hdrVary
-		body, etag := doc.Body, doc.ETag
+		body, etag, length := doc.Body, wh.etag, wh.length
 		gz := acceptsGzip(r.Header["Accept-Encoding"])
 		if gz {
-			body, etag = doc.Gzip, doc.GzipETag
+			body, etag, length = doc.Gzip, wh.gzipETag, wh.gzipLength
 		}
-		h["Etag"] = []string{etag}
-		if !doc.LastModified.IsZero() {
-			h["Last-Modified"] = []string{doc.LastModified.UTC().Format(http.TimeFormat)}
+		h["Etag"] = etag
+		if wh.lastMod != nil {
+			h["Last-Modified"] = wh.lastMod
 		}
 		if notModified(r, doc) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		h["Content-Type"] = contentType
+		h["Content-Type"] = wh.ctyp
 		if gz {
 			h["Content-Encoding"] = hdrGzip
 		}
-		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		h["Content-Length"] = length
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
 			_, _ = w.Write(body)
