@@ -69,12 +69,14 @@ func (s *Web) feed(format feeds.Format) http.HandlerFunc {
 			body, etag, length = doc.Gzip, wh.gzipETag, wh.gzipLength
 		}
 		h["Etag"] = etag
-		if wh.lastMod != nil {
-			h["Last-Modified"] = wh.lastMod
-		}
 		if notModified(r, doc) {
+			// RFC 9110 15.4.5: a 304 carries ETag, Vary and Cache-Control;
+			// Last-Modified adds nothing beside an ETag.
 			w.WriteHeader(http.StatusNotModified)
 			return
+		}
+		if wh.lastMod != nil {
+			h["Last-Modified"] = wh.lastMod
 		}
 		h["Content-Type"] = wh.ctyp
 		if gz {
