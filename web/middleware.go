@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,16 +18,29 @@ import (
 // SecurityHeaders sets the headers every response carries (SPEC 3): a
 // restrictive CSP, nosniff, and no framing. Pages that need more (a script
 // of their own) override Content-Security-Policy.
+//
+// The values are shared slices assigned under canonical keys, which spares
+// every request four key canonicalizations and allocations (this runs on
+// each feed poll). Handlers replace a value with Header().Set, as usual;
+// they must not write into the shared slices (h[k][0] = ...).
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", DefaultCSP)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
+		h["Content-Security-Policy"] = hdrCSP
+		h["X-Content-Type-Options"] = hdrNosniff
+		h["X-Frame-Options"] = hdrDeny
+		h["Referrer-Policy"] = hdrReferrer
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Shared values of the security headers; see SecurityHeaders.
+var (
+	hdrCSP      = []string{DefaultCSP}
+	hdrNosniff  = []string{"nosniff"}
+	hdrDeny     = []string{"DENY"}
+	hdrReferrer = []string{"same-origin"}
+)
 
 // DefaultCSP allows only herald's own styles, scripts and images, no framing.
 const DefaultCSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; " +
@@ -48,10 +64,56 @@ func Recover(log *slog.Logger, next http.Handler) http.Handler {
 }
 
 // httpMetrics are the request metrics: count by route and status, latency
-// by route.
+// by route. The children of the vectors are looked up once per route and
+// code and kept in copy-on-write maps, so that a request reads them with
+// one atomic load instead of hashing its labels under a lock.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	mu       sync.Mutex // serializes additions to routes and codes
+	routes   atomic.Pointer[map[string]*routeMetrics]
+}
+
+// routeMetrics are the metrics of one route.
+type routeMetrics struct {
+	name    string
+	latency prometheus.Observer
+	codes   atomic.Pointer[map[int]prometheus.Counter]
+}
+
+func (m *httpMetrics) route(name string) *routeMetrics {
+	if rm := (*m.routes.Load())[name]; rm != nil {
+		return rm
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := *m.routes.Load()
+	if rm := old[name]; rm != nil {
+		return rm
+	}
+	rm := &routeMetrics{name: name, latency: m.latency.WithLabelValues(name)}
+	rm.codes.Store(&map[int]prometheus.Counter{})
+	next := maps.Clone(old)
+	next[name] = rm
+	m.routes.Store(&next)
+	return rm
+}
+
+func (m *httpMetrics) count(rm *routeMetrics, code int) {
+	if c := (*rm.codes.Load())[code]; c != nil {
+		c.Inc()
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := (*rm.codes.Load())[code]
+	if c == nil {
+		c = m.requests.WithLabelValues(rm.name, strconv.Itoa(code))
+		next := maps.Clone(*rm.codes.Load())
+		next[code] = c
+		rm.codes.Store(&next)
+	}
+	c.Inc()
 }
 
 // Instrument counts requests by route pattern and status, observes their
@@ -67,6 +129,7 @@ func Instrument(reg prometheus.Registerer, log *slog.Logger, next http.Handler) 
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route"}),
 	}
+	m.routes.Store(&map[string]*routeMetrics{})
 	reg.MustRegister(m.requests, m.latency)
 	debug := log.Enabled(nil, slog.LevelDebug) //nolint:staticcheck // a nil context is fine for Enabled
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,8 +141,9 @@ func Instrument(reg prometheus.Registerer, log *slog.Logger, next http.Handler) 
 			route = "unmatched"
 		}
 		d := time.Since(start)
-		m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
-		m.latency.WithLabelValues(route).Observe(d.Seconds())
+		rm := m.route(route)
+		m.count(rm, rec.status)
+		rm.latency.Observe(d.Seconds())
 		if debug {
 			log.Debug("request", "method", r.Method, "route", route, "status", rec.status, "duration", d)
 		}

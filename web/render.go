@@ -15,6 +15,7 @@ import (
 // PageMeta is what the layout needs on every page.
 type PageMeta struct {
 	Lang       string
+	Dir        string // "rtl" for right-to-left languages, else ""
 	SiteName   string
 	Title      string
 	CSS        string // hashed URL of the stylesheet

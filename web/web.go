@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"herald/feeds"
+	"herald/releases"
 	"herald/subscribers"
 )
 
@@ -40,6 +42,10 @@ type Deps struct {
 	// Subscribers serves /subscribe, /confirm, /preferences, /unsubscribe;
 	// nil leaves those routes out.
 	Subscribers *subscribers.Service
+
+	Releases *releases.Service // public pages: live releases, taxonomy
+	Store    feeds.Lister      // lists live releases for the index page
+	Feeds    *feeds.Service    // feed documents; nil leaves the feed routes out
 }
 
 // Web holds the public handlers.
@@ -51,6 +57,7 @@ type Web struct {
 	static    map[string]staticFile
 	staticURL map[string]string
 	subLimit  *ipLimiter
+	index     indexCache
 }
 
 // New returns the web handlers, parsing every page template; an error names

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"herald/api"
+	"herald/feeds"
 	"herald/templates"
 	"herald/web"
 )
@@ -78,12 +79,16 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	mux := http.NewServeMux()
 	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: subs}).Register(mux)
+	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
+		a.releases, a.db)
 	pages, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web")}, web.Deps{
-		DB:        a.db,
-		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Templates: templates.Overlay(filepath.Join(cfg.DataDir, "templates")),
-
+		DB:          a.db,
+		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Templates:   templates.Overlay(filepath.Join(cfg.DataDir, "templates")),
 		Subscribers: subs,
+		Releases:    a.releases,
+		Store:       a.db,
+		Feeds:       feedDocs,
 	})
 	if err != nil {
 		return err
