@@ -602,4 +602,6 @@ func TestCompose_Errors(t *testing.T) {
 
 type composerFunc func(context.Context, store.OutboxMessage) (Content, error)
 
-func (f composerFunc) Compose(ctx context.Context, m store.OutboxMessage) (Content, error) { return f(ctx, m) }
+func (f composerFunc) Compose(ctx context.Context, m store.OutboxMessage) (Content, error) {
+	return f(ctx, m)
+}

@@ -42,8 +42,9 @@ type Templates struct {
 }
 
 type langSet struct {
-	html map[string]*htmltpl.Template // kind or part name
-	text map[string]*texttpl.Template
+	html  map[string]*htmltpl.Template // kind or part name
+	text  map[string]*texttpl.Template
+	files map[string]string // file name -> the path it was read from
 }
 
 // LoadTemplates parses every mail template of fsys (templates.Overlay(...))
@@ -110,9 +111,10 @@ func (t *Templates) where(p string) string {
 }
 
 func (t *Templates) parseLang(fsys fs.FS, lang string) (*langSet, error) {
-	set := &langSet{html: map[string]*htmltpl.Template{}, text: map[string]*texttpl.Template{}}
+	set := &langSet{html: map[string]*htmltpl.Template{}, text: map[string]*texttpl.Template{}, files: map[string]string{}}
 	read := func(name string) (string, string, error) {
 		p := file(fsys, lang, name)
+		set.files[name] = p
 		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return p, "", fmt.Errorf("templates: %s: %w", t.where(p), err)
@@ -237,7 +239,7 @@ func (t *Templates) part(name, lang string, r ReleaseView) (*ReleasePart, error)
 	r.Title = oneLine(r.Title)
 	d := releaseData{Lang: lang, SiteName: t.opts.SiteName, BaseURL: t.opts.BaseURL, ReleaseView: r}
 	if name == "release" {
-		d.BodyText = HTMLToText(string(r.BodyHTML))
+		d.BodyText = strings.TrimRight(HTMLToText(string(r.BodyHTML)), "\n")
 	}
 	h, x, err := set.execute(name, d, false)
 	if err != nil {
@@ -304,34 +306,55 @@ func (t *Templates) Notice(kind string, d NoticeData) (Content, error) {
 	return Content{Subject: subj, HTML: h, Text: x}, nil
 }
 
-// selfTest renders every template of every language with sample data.
+// selfTest renders every template of every language with sample data, so
+// that an error only execution finds (a missing field) stops startup too.
 func (t *Templates) selfTest() error {
 	r := ReleaseView{ID: 1, Title: "Sample", Summary: "Summary.", Dateline: "Geneva", PublishedAt: time.Unix(0, 0),
 		Language: "en", URL: "https://example.org/r", BodyHTML: "<p>Body <a href=\"https://example.org\">link</a></p>",
 		Topics: []string{"Topic"}, Regions: []string{"Region"}, Contacts: []ContactView{{Name: "A", Email: "a@example.org", Phone: "1"}}}
+	notice := NoticeData{ConfirmURL: "https://example.org/c", PreferencesURL: "https://example.org/p",
+		UnsubscribeURL: "https://example.org/u", Topics: []string{"Topic"}, Regions: []string{"Region"}, Cadence: "daily"}
 	for lang := range t.langs {
 		rel, err := t.Release(lang, r)
-		if err == nil {
-			_, err = t.Alert(AlertView{Lang: lang, Release: rel, UnsubscribeURL: "https://example.org/u", PreferencesURL: "https://example.org/p"})
-		}
-		var item *ReleasePart
-		if err == nil {
-			item, err = t.DigestItem(lang, r)
-		}
-		if err == nil {
-			_, err = t.Digest(DigestView{Lang: lang, Cadence: "daily", Items: []*ReleasePart{item}, UnsubscribeURL: "https://example.org/u"})
-		}
-		for _, k := range []string{KindConfirm, KindManage} {
-			if err == nil {
-				_, err = t.Notice(k, NoticeData{Language: lang, ConfirmURL: "https://example.org/c", PreferencesURL: "https://example.org/p",
-					UnsubscribeURL: "https://example.org/u", Topics: []string{"Topic"}, Regions: []string{"Region"}, Cadence: "daily"})
-			}
-		}
 		if err != nil {
-			return fmt.Errorf("templates: mail/%s: %w", lang, err)
+			return t.blame(lang, "release", err)
+		}
+		item, err := t.DigestItem(lang, r)
+		if err != nil {
+			return t.blame(lang, "digest_item", err)
+		}
+		if _, err := t.Alert(AlertView{Lang: lang, Release: rel, UnsubscribeURL: "https://example.org/u", PreferencesURL: "https://example.org/p"}); err != nil {
+			return t.blame(lang, KindAlert, err)
+		}
+		if _, err := t.Digest(DigestView{Lang: lang, Cadence: "daily", Items: []*ReleasePart{item}, UnsubscribeURL: "https://example.org/u"}); err != nil {
+			return t.blame(lang, KindDigest, err)
+		}
+		notice.Language = lang
+		for _, k := range []string{KindConfirm, KindManage} {
+			if _, err := t.Notice(k, notice); err != nil {
+				return t.blame(lang, k, err)
+			}
 		}
 	}
 	return nil
+}
+
+// blame names the files behind a template that failed to render: the
+// override among them if there is one, since that is what changed.
+func (t *Templates) blame(lang, name string, err error) error {
+	files := []string{name + ".html", name + ".txt"}
+	if name != "release" && name != "digest_item" {
+		files = append(files, "layout.html", "layout.txt")
+	}
+	var used []string
+	for _, f := range files {
+		p := t.langs[lang].files[f]
+		if w := t.where(p); w != p {
+			return fmt.Errorf("templates: %s: %w", w, err)
+		}
+		used = append(used, p)
+	}
+	return fmt.Errorf("templates: %s: %w", strings.Join(used, " or "), err)
 }
 
 // oneLine collapses CR, LF and tabs into spaces and drops other control

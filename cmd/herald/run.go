@@ -41,6 +41,7 @@ func commands() []command {
 		{"serve", "[--demo] [settings]", "run the daemon (HTTP, feeds, mail, schedules)", runServe},
 		{"releases add", "FILE|-", "add releases from a JSON file (one object or an array) or stdin", runReleasesAdd},
 		{"releases list", "[--json] [--limit N]", "list releases, newest first", runReleasesList},
+		{"deliver", "[settings]", "send the queued mail that is due, then exit (1 if some failed or wait for a retry)", runDeliver},
 		{"version", "", "print herald's version", runVersion},
 	}
 }

@@ -70,6 +70,10 @@ func serve(ctx context.Context, a *app, demo bool) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mail, err := newMailer(a, reg, nil)
+	if err != nil {
+		return err
+	}
 
 	mux := http.NewServeMux()
 	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
@@ -100,6 +104,11 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.releases.Run(bg) })
+	// The mailer stops as soon as shutdown begins: it starts nothing new
+	// and lets SMTP transactions under way finish (at most shutdownGrace).
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMail()
+	wg.Go(func() { mail.Run(mailCtx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -109,7 +118,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
+		stopMail()
 	case err := <-serveErr:
+		stopMail()
 		stopBG()
 		wg.Wait()
 		return fmt.Errorf("http server: %w", err)

@@ -101,6 +101,7 @@ type Server struct {
 	Certs *x509.CertPool
 
 	srv   *smtp.Server
+	ln    net.Listener
 	opts  Options
 	conns atomic.Int64
 	sess  atomic.Int64
@@ -156,13 +157,16 @@ func Start(opts Options) (*Server, error) {
 			ln = tls.NewListener(ln, cfg)
 		}
 	}
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	go srv.Serve(ln)
 	return s, nil
 }
 
 // Close stops the server and closes every connection.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.ln.Close() // also when Serve has not registered it yet
+	s.srv.Close()
+}
 
 // OnMail sets a hook called at MAIL FROM; a non-nil error is the reply.
 func (s *Server) OnMail(f func(from string) error) { s.mu.Lock(); s.onMail = f; s.mu.Unlock() }

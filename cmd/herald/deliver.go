@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"herald/mailer"
+	"herald/templates"
+)
+
+// newMailer maps the configuration onto the mailer's options and loads the
+// mail templates; a broken override in $HERALD_DATA_DIR/templates stops
+// startup with an error naming the file. Alert and digest composers are
+// registered by the dispatcher (mailer.Register) before Run.
+func newMailer(a *app, reg prometheus.Registerer, progress func(mailer.Stats)) (*mailer.Mailer, error) {
+	cfg := a.cfg
+	dir := filepath.Join(cfg.DataDir, "templates")
+	tpl, err := mailer.LoadTemplates(templates.Overlay(dir), mailer.TemplateOptions{
+		SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, OverrideDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	opts := mailer.Options{
+		Logger:      a.log.With("component", "mailer"),
+		MaildirDir:  filepath.Join(cfg.DataDir, "maildir"),
+		From:        cfg.From,
+		SiteName:    cfg.SiteName,
+		BaseURL:     cfg.BaseURL,
+		Concurrency: cfg.SendConcurrency,
+		Rate:        cfg.SendRate,
+		RetryMin:    cfg.RetryMin,
+		Drain:       shutdownGrace,
+		Templates:   tpl,
+		Registerer:  reg,
+		Progress:    progress,
+	}
+	if s := cfg.SMTP; s != nil {
+		opts.SMTP = &mailer.SMTPOptions{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, TLS: s.TLS}
+	}
+	m, err := mailer.New(a.db, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	return m, nil
+}
+
+func runDeliver(ctx context.Context, e env, args []string) int {
+	fs, loader := flags(e, "deliver", "[settings]")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(e, fs, "deliver takes no arguments, got %q", fs.Arg(0))
+	}
+	a, err := open(ctx, e, loader, slog.LevelWarn)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer a.close()
+	p := newProgress(e.stderr)
+	m, err := newMailer(a, nil, p.update)
+	if err != nil {
+		return fail(e, err)
+	}
+	st, q, err := m.Deliver(ctx)
+	p.done()
+	if err != nil {
+		return fail(e, err)
+	}
+	fmt.Fprintf(e.stderr, "herald: %d sent, %d failed, %d deferred, %d expired, %d cancelled\n",
+		st.Sent, st.Failed, st.Deferred, st.Expired, st.Cancelled)
+	code := exitOK
+	if st.Failed > 0 {
+		fmt.Fprintf(e.stderr, "herald: %d message(s) failed permanently (see the log above)\n", st.Failed)
+		code = exitFail
+	}
+	if left := q.Due + q.Deferred; left > 0 {
+		next := ""
+		if !q.NextAt.IsZero() {
+			next = ", next attempt at " + q.NextAt.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(e.stderr, "herald: %d message(s) remain deferred for a later attempt%s; run deliver again then\n", left, next)
+		code = exitFail
+	}
+	return code
+}
+
+// progress prints a one-line progress report on a terminal, at most ten
+// times a second; elsewhere (a scheduler's log) it prints nothing.
+type progress struct {
+	w    io.Writer
+	tty  bool
+	mu   sync.Mutex
+	last time.Time
+	line bool
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(s mailer.Stats) {
+	if !p.tty {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	p.line = true
+	fmt.Fprintf(p.w, "\rdelivering: %d sent, %d failed, %d deferred, %d dropped ", s.Sent, s.Failed, s.Deferred, s.Expired+s.Cancelled)
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.line {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
