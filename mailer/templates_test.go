@@ -191,3 +191,30 @@ func benchRelease() ReleaseView {
 	r.BodyHTML = template.HTML(b.String())
 	return r
 }
+
+func TestTemplates_AlertFrameMatchesFullRender(t *testing.T) {
+	tpl := loadTemplates(t)
+	for _, lang := range []string{"en", "fr", "es"} {
+		part, err := tpl.Release(lang, sampleRelease())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []AlertView{
+			{Lang: lang, Release: part, UnsubscribeURL: "https://p.example/unsubscribe?token=a.b_c-d&x=1", PreferencesURL: "https://p.example/preferences?token=zz"},
+			{Lang: lang, Release: part, UnsubscribeURL: "https://p.example/unsubscribe?token=other"},
+		} {
+			got, err := tpl.Alert(v) // cached frame
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, set := tpl.lang(lang)
+			h, x, err := tpl.renderAlert(lang, set, part, v.UnsubscribeURL, v.PreferencesURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.HTML != h || got.Text != x {
+				t.Fatalf("%s: the cached frame differs from a full render", lang)
+			}
+		}
+	}
+}

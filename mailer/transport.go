@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -148,10 +149,11 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if slot, ok := ctx.Value(connSlotKey{}).(*connSlot); ok {
 		slot.conn = raw
 	}
+	bc := newBufConn(raw)
 	if !d.tls {
-		return raw, nil
+		return bc, nil
 	}
-	tc := tls.Client(raw, d.cfg)
+	tc := tls.Client(bc, d.cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("tls: %w", err)
@@ -328,4 +330,31 @@ func (l *lfWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// bufConn gathers writes and sends them when the client next reads (it
+// always reads the reply to what it wrote), so that a command and a
+// message's DATA go out in one or a few segments instead of one write per
+// 4 KB buffer of the SMTP writer.
+type bufConn struct {
+	net.Conn
+	w *bufio.Writer
+}
+
+func newBufConn(c net.Conn) *bufConn { return &bufConn{Conn: c, w: bufio.NewWriterSize(c, 64<<10)} }
+
+func (c *bufConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+func (c *bufConn) Read(p []byte) (int, error) {
+	if c.w.Buffered() > 0 {
+		if err := c.w.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *bufConn) Close() error {
+	_ = c.w.Flush()
+	return c.Conn.Close()
 }

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"html/template"
+	"sync"
 	"time"
 )
 
@@ -51,6 +52,27 @@ type ReleasePart struct {
 	URL   string
 	HTML  template.HTML
 	Text  string // wrapped plain text, links written out
+
+	mu     sync.Mutex
+	frames map[frameKey]*alertFrame // whole alerts with stand-in links
+}
+
+// frame returns the cached alert frame for key, building it once.
+func (p *ReleasePart) frame(key frameKey, build func() (*alertFrame, error)) (*alertFrame, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f, ok := p.frames[key]; ok {
+		return f, nil
+	}
+	f, err := build()
+	if err != nil {
+		return nil, err
+	}
+	if p.frames == nil {
+		p.frames = map[frameKey]*alertFrame{}
+	}
+	p.frames[key] = f
+	return f, nil
 }
 
 // AlertView is one alert to one recipient: the shared release part plus the

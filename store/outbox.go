@@ -133,13 +133,21 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, opts ClaimOptions)
 		opts.Limit = 1
 	}
 	var out []OutboxMessage
-	err := db.InTx(ctx, func(tx *Tx) error {
-		ids, err := tx.queryIDs(ctx, selectLapsed, ms(now), opts.Limit)
+	lapsed, err := db.writeStmt(ctx, selectLapsed)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim outbox: %w", err)
+	}
+	due, err := db.writeStmt(ctx, selectDue)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim outbox: %w", err)
+	}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		ids, err := tx.queryIDs(ctx, lapsed, ms(now), opts.Limit)
 		if err != nil {
 			return err
 		}
 		if n := opts.Limit - len(ids); n > 0 {
-			more, err := tx.queryIDs(ctx, selectDue, ms(now), n)
+			more, err := tx.queryIDs(ctx, due, ms(now), n)
 			if err != nil {
 				return err
 			}
@@ -157,8 +165,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, opts ClaimOptions)
 	return out, nil
 }
 
-func (tx *Tx) queryIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := tx.tx.QueryContext(ctx, q, args...)
+func (tx *Tx) queryIDs(ctx context.Context, st *sql.Stmt, args ...any) ([]int64, error) {
+	rows, err := tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -274,21 +282,22 @@ func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxR
 	if len(results) == 0 {
 		return nil
 	}
+	// Prepare outside the transaction: it holds the only write connection.
+	stmts := map[string]*sql.Stmt{}
+	for _, q := range []string{markSent, markRetry, markReleased, markDone, bounceSubscriber, cancelForSubscriber} {
+		s, err := db.writeStmt(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: record outbox: %w", err)
+		}
+		stmts[q] = s
+	}
 	err := db.InTx(ctx, func(tx *Tx) error {
-		st := map[string]*sql.Stmt{}
-		defer func() {
-			for _, s := range st {
-				s.Close()
-			}
-		}()
+		bound := map[string]*sql.Stmt{}
 		exec := func(q string, args ...any) error {
-			s, ok := st[q]
+			s, ok := bound[q]
 			if !ok {
-				var err error
-				if s, err = tx.tx.PrepareContext(ctx, q); err != nil {
-					return err
-				}
-				st[q] = s
+				s = tx.tx.StmtContext(ctx, stmts[q])
+				bound[q] = s
 			}
 			_, err := s.ExecContext(ctx, args...)
 			return err
@@ -329,6 +338,24 @@ func recordOne(exec func(string, ...any) error, now time.Time, r OutboxResult) e
 		return exec(cancelForSubscriber, t, "recipient bounced", r.SubscriberID)
 	}
 	return nil
+}
+
+// writeStmt returns q prepared once on the write pool: the outbox records
+// thousands of outcomes a second, and parsing the same UPDATE for every
+// transaction would cost more than running it.
+func (db *DB) writeStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := db.stmts.Load(q); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.write.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(q, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
 }
 
 // MarkSubscriberBounced marks a subscriber bounced and cancels their queued
