@@ -100,8 +100,10 @@ type Options struct {
 	// Timeout bounds every network step: connecting, the greeting, TLS,
 	// AUTH, and one whole message transaction; default 30s.
 	Timeout time.Duration
-	// Lease is how long a claimed row belongs to this process; after it,
-	// another worker (or this one after a restart) takes it up; default 5m.
+	// Lease is how long a claimed row belongs to this process unless
+	// renewed; the mailer renews the leases of the rows it holds every
+	// Lease/3, so after a crash the rows it held are taken up again within
+	// about Lease; default 15s.
 	Lease time.Duration
 	// Batch is how many rows one claim takes; default 256 (fewer with a
 	// low Rate, so that claimed rows go out well within their lease).
@@ -155,7 +157,7 @@ func (o *Options) defaults() error {
 		o.Timeout = 30 * time.Second
 	}
 	if o.Lease <= 0 {
-		o.Lease = 5 * time.Minute
+		o.Lease = 15 * time.Second
 	}
 	if o.Batch <= 0 {
 		o.Batch = 256

@@ -36,6 +36,9 @@ type run struct {
 	inflight atomic.Int64
 	idle     chan struct{} // a job finished
 	bounced  sync.Map      // subscriber ids refused permanently during this run
+
+	mu   sync.Mutex
+	held map[int64]struct{} // claimed rows not yet recorded: their leases are renewed
 }
 
 // Run delivers the outbox until ctx ends (serve). Then it starts nothing
@@ -64,8 +67,10 @@ func (m *Mailer) run(ctx context.Context, untilEmpty bool) {
 	})
 	defer stopTimer()
 	r := &run{m: m, ctx: ctx, hard: hard, jobs: make(chan job, m.opts.Batch),
-		outcomes: make(chan outcome, m.opts.Concurrency*2), idle: make(chan struct{}, 1)}
-	var workers, recorder sync.WaitGroup
+		outcomes: make(chan outcome, m.opts.Concurrency*2), idle: make(chan struct{}, 1), held: map[int64]struct{}{}}
+	var workers, recorder, renewer sync.WaitGroup
+	stopRenew := make(chan struct{})
+	renewer.Go(func() { r.renew(stopRenew) })
 	recorder.Go(r.record)
 	for i := range m.opts.Concurrency {
 		workers.Go(func() { r.work(i) })
@@ -75,6 +80,31 @@ func (m *Mailer) run(ctx context.Context, untilEmpty bool) {
 	workers.Wait()
 	close(r.outcomes)
 	recorder.Wait()
+	close(stopRenew)
+	renewer.Wait()
+}
+
+// renew extends the leases of the rows this run holds every Lease/3, until
+// every outcome is recorded.
+func (r *run) renew(stop <-chan struct{}) {
+	t := time.NewTicker(r.m.opts.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		ids := make([]int64, 0, len(r.held))
+		for id := range r.held {
+			ids = append(ids, id)
+		}
+		r.mu.Unlock()
+		if err := r.m.db.ExtendOutboxLease(context.WithoutCancel(r.ctx), ids, r.m.opts.Now().Add(r.m.opts.Lease)); err != nil {
+			r.m.log.Error("renewing leases failed", "count", len(ids), "err", err)
+		}
+	}
 }
 
 // claimLoop claims batches while the job queue has room, and otherwise
@@ -98,6 +128,11 @@ func (r *run) claimLoop(untilEmpty bool) {
 			if err != nil && r.ctx.Err() == nil {
 				m.log.Error("claiming queued mail failed", "err", err)
 			}
+			r.mu.Lock()
+			for _, msg := range claimed {
+				r.held[msg.ID] = struct{}{}
+			}
+			r.mu.Unlock()
 			for _, msg := range claimed {
 				r.inflight.Add(1)
 				r.jobs <- job{msg: msg, claimedAt: now}
@@ -186,7 +221,7 @@ func (r *run) record() {
 			if err == nil && !o.res.Release {
 				m.metrics.count(o.kind, o.res.State, o.res.Bounce)
 			}
-			close(o.done)
+			r.committed(o)
 		}
 		if m.opts.Progress != nil {
 			m.opts.Progress(m.metrics.stats())
@@ -206,69 +241,92 @@ type worker struct {
 func (r *run) work(id int) {
 	w := &worker{r: r, id: id}
 	defer w.closeSession()
+	var pending chan struct{} // the last sent message's outcome, not yet committed
+	wait := func() {
+		if pending != nil {
+			<-pending
+			pending = nil
+		}
+	}
+	defer wait()
 	for j := range r.jobs {
 		if r.ctx.Err() != nil {
-			w.finish(j, store.OutboxResult{ID: j.msg.ID, Release: true})
+			w.submit(j, store.OutboxResult{ID: j.msg.ID, Release: true})
 			continue
 		}
-		w.finish(j, w.handle(j))
+		content, res, send := w.prepare(j)
+		if !send {
+			w.submit(j, res)
+			continue
+		}
+		// The next message is rendered while the last one's outcome is
+		// committed, but no transaction starts before that commit: after a
+		// crash at most one message per worker was sent and not recorded
+		// (SPEC 5.4: duplicates at most HERALD_SEND_CONCURRENCY).
+		wait()
+		pending = w.submit(j, w.deliver(j.msg, content))
 	}
 }
 
-// finish hands the outcome to the recorder and waits until it is committed.
-func (w *worker) finish(j job, res store.OutboxResult) {
+// submit hands an outcome to the recorder; the returned channel is closed
+// once it is committed.
+func (w *worker) submit(j job, res store.OutboxResult) chan struct{} {
 	o := outcome{res: res, kind: j.msg.Kind, done: make(chan struct{})}
 	w.r.outcomes <- o
-	<-o.done
-	w.r.inflight.Add(-1)
+	return o.done
+}
+
+// committed is called by the recorder for each outcome it committed.
+func (r *run) committed(o outcome) {
+	r.mu.Lock()
+	delete(r.held, o.res.ID)
+	r.mu.Unlock()
+	r.inflight.Add(-1)
+	close(o.done)
 	select {
-	case w.r.idle <- struct{}{}:
+	case r.idle <- struct{}{}:
 	default:
 	}
 }
 
-// handle decides what becomes of one claimed row and sends it if it must.
-func (w *worker) handle(j job) store.OutboxResult {
+// prepare decides what becomes of one claimed row: an outcome without
+// sending (stale, ineligible, nothing to send, retry later), or the content
+// to send (send is true).
+func (w *worker) prepare(j job) (content Content, res store.OutboxResult, send bool) {
 	m, msg := w.r.m, j.msg
 	now := m.opts.Now()
-	res := store.OutboxResult{ID: msg.ID, SubscriberID: msg.SubscriberID}
+	res = store.OutboxResult{ID: msg.ID, SubscriberID: msg.SubscriberID}
 	if !msg.ExpiresAt.IsZero() && now.After(msg.ExpiresAt) {
 		res.State, res.Error = store.OutboxExpired, "stale: not sent in time"
-		return res
+		return content, res, false
 	}
 	if ok, why := eligible(msg); !ok {
 		res.State, res.Error = store.OutboxCancelled, why
-		return res
+		return content, res, false
 	}
 	if _, gone := w.r.bounced.Load(msg.SubscriberID); gone && msg.SubscriberID != 0 {
 		// Claimed before the bounce was recorded: no further mail to them.
 		res.State, res.Error = store.OutboxCancelled, "recipient bounced"
-		return res
-	}
-	if now.Sub(j.claimedAt) > m.opts.Lease*3/4 {
-		// Waited too long behind the rate limit: another process may take
-		// the row up soon. Give it back rather than risk sending it twice.
-		res.Release = true
-		return res
+		return content, res, false
 	}
 	composer, ok := m.composers[msg.Kind]
 	if !ok {
-		return m.retry(msg, now, fmt.Sprintf("no composer for kind %q", msg.Kind))
+		return content, m.retry(msg, now, fmt.Sprintf("no composer for kind %q", msg.Kind)), false
 	}
 	content, err := composer.Compose(w.r.hard, msg)
 	if errors.Is(err, ErrSkip) {
 		res.State, res.Error = store.OutboxCancelled, err.Error()
-		return res
+		return content, res, false
 	}
 	if err != nil {
 		m.log.Warn("composing a message failed; will retry", "outbox_id", msg.ID, "kind", msg.Kind, "err", err)
-		return m.retry(msg, now, "compose: "+err.Error())
+		return content, m.retry(msg, now, "compose: "+err.Error()), false
 	}
 	if err := m.limiter.Wait(w.r.ctx); err != nil {
 		res.Release = true
-		return res
+		return content, res, false
 	}
-	return w.deliver(msg, content)
+	return content, res, true
 }
 
 // deliver sends one message on the worker's session, opening one if needed,

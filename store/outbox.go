@@ -244,6 +244,30 @@ func (tx *Tx) fillRecipients(ctx context.Context, out []OutboxMessage, subs map[
 	return rows.Err()
 }
 
+const extendLease = `UPDATE outbox SET lease_until = ? WHERE id IN (%s) AND state = 'sending'`
+
+// ExtendOutboxLease renews the lease of rows this process still holds
+// (claimed and not yet recorded), so that a short lease is enough while the
+// process lives and rows of a crashed process come back quickly.
+func (db *DB) ExtendOutboxLease(ctx context.Context, ids []int64, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, ms(until))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	err := db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, fmt.Sprintf(extendLease, placeholders(len(ids))), args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: extend outbox lease: %w", err)
+	}
+	return nil
+}
+
 // OutboxResult is the outcome of one claimed row.
 type OutboxResult struct {
 	ID          int64

@@ -65,8 +65,9 @@ func run(n, c, size int, addr string, qp bool) error {
 	if err := seed(ctx, db, n); err != nil {
 		return err
 	}
+	var srv *smtptest.Server
 	if addr == "" {
-		srv, err := smtptest.Start(smtptest.Options{})
+		srv, err = smtptest.Start(smtptest.Options{})
 		if err != nil {
 			return err
 		}
@@ -110,6 +111,13 @@ func run(n, c, size int, addr string, qp bool) error {
 				conns = f.GetMetric()[0].GetCounter().GetValue()
 			}
 		}
+	}
+	if srv != nil && srv.Count() > 0 {
+		total := 0
+		for _, msg := range srv.Messages() {
+			total += len(msg.Data)
+		}
+		fmt.Printf("average message size: %d bytes\n", total/srv.Count())
 	}
 	enc := "8bit"
 	if qp {

@@ -136,6 +136,7 @@ func Start(opts Options) (*Server, error) {
 	srv.MaxMessageBytes = 32 << 20
 	srv.MaxRecipients = 100
 	srv.AllowInsecureAuth = opts.TLS == TLSNone
+	srv.ErrorLog = quiet{} // dropped connections are what tests do on purpose
 	var ln net.Listener
 	var err error
 	ln, err = net.Listen("tcp", "127.0.0.1:0")
@@ -416,3 +417,9 @@ func sscanEnhanced(s string, cls, sub, det *int) (int, error) {
 	}
 	return i, nil
 }
+
+// quiet discards the server's error log.
+type quiet struct{}
+
+func (quiet) Printf(string, ...interface{}) {}
+func (quiet) Println(...interface{})        {}
