@@ -478,6 +478,9 @@ var months = map[string][12]string{
 // FormatDate writes a date the way lang does ("2 July 2025", "2 juillet
 // 2025", "2 de julio de 2025"), in UTC.
 func FormatDate(lang string, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
 	t = t.UTC()
 	m, ok := months[lang]
 	if !ok {

@@ -32,7 +32,7 @@ func main() {
 }
 
 var releases = []mailer.ReleaseView{
-	{ID: 1, Title: "Latin American Countries Agree on Road Map for the Integration of Venezuelans", Dateline: "Buenos Aires",
+	{ID: 1, PublishedAt: time.Date(2026, 7, 5, 9, 0, 0, 0, time.UTC), Title: "Latin American Countries Agree on Road Map for the Integration of Venezuelans", Dateline: "Buenos Aires",
 		Summary: "Countries of the region adopted a road map to facilitate the integration of refugees and migrants from Venezuela.",
 		URL:     "https://press.example.org/releases/road-map-integration", Language: "en",
 		Topics: []string{"Migration", "Integration"}, Regions: []string{"Argentina", "Venezuela"},
@@ -41,11 +41,11 @@ var releases = []mailer.ReleaseView{
 <p>The road map was adopted during the IV International Technical Meeting of the Quito Process, held in Buenos Aires on 4 and 5 July. Government representatives from 14 countries, UN agencies, regional organizations, development banks and civil society took part.</p>
 <blockquote><p>"The continuing exodus of Venezuelans exceeds the capacities and resources of governments in the region," said the Joint Special Representative.</p></blockquote>
 <p>The road map includes actions on <strong>human trafficking</strong>, health care and the recognition of academic qualifications. Read the <a href="https://press.example.org/documents/road-map">full road map</a>.</p>`)},
-	{ID: 2, Title: "Migrant Deaths on the Central Mediterranean Route Reach a Five-Year High", Dateline: "Geneva",
+	{ID: 2, PublishedAt: time.Date(2026, 7, 4, 15, 30, 0, 0, time.UTC), Title: "Migrant Deaths on the Central Mediterranean Route Reach a Five-Year High", Dateline: "Geneva",
 		Summary: "At least 1,450 people have died or gone missing on the Central Mediterranean route since January.",
 		URL:     "https://press.example.org/releases/central-mediterranean", Language: "en",
 		BodyHTML: template.HTML(`<p>At least 1,450 people have died or gone missing since January.</p>`)},
-	{ID: 3, Title: "New Study Maps Climate-Driven Displacement Across the Sahel", Dateline: "Dakar",
+	{ID: 3, PublishedAt: time.Date(2026, 7, 4, 8, 0, 0, 0, time.UTC), Title: "New Study Maps Climate-Driven Displacement Across the Sahel", Dateline: "Dakar",
 		Summary: "A study combines satellite data with household surveys in 1,200 villages.",
 		URL:     "https://press.example.org/releases/sahel-study", Language: "en",
 		BodyHTML: template.HTML(`<p>A study published today.</p>`)},
