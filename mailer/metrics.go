@@ -36,6 +36,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		connections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "herald", Subsystem: "smtp", Name: "connections_total",
 			Help: "SMTP connections opened."}),
 	}
+	// Every kind shows on /metrics from the start, at 0.
+	for _, kind := range []string{KindConfirm, KindManage, KindAlert, KindDigest} {
+		for _, c := range []*prometheus.CounterVec{m.sent, m.failed, m.deferred, m.expired, m.cancelled, m.bounced} {
+			c.WithLabelValues(kind)
+		}
+	}
 	if reg != nil {
 		reg.MustRegister(m.sent, m.failed, m.deferred, m.expired, m.cancelled, m.bounced, m.depth, m.latency, m.connections)
 	}
