@@ -14,8 +14,7 @@ import (
 
 // job is a claimed row on its way to a worker.
 type job struct {
-	msg       store.OutboxMessage
-	claimedAt time.Time
+	msg store.OutboxMessage
 }
 
 // outcome is a worker's verdict on a job, recorded by the recorder.
@@ -135,7 +134,7 @@ func (r *run) claimLoop(untilEmpty bool) {
 			r.mu.Unlock()
 			for _, msg := range claimed {
 				r.inflight.Add(1)
-				r.jobs <- job{msg: msg, claimedAt: now}
+				r.jobs <- job{msg: msg}
 			}
 			if len(claimed) == room {
 				continue // more may be due: claim again as soon as there is room

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -299,13 +301,64 @@ const (
 	WHERE subscriber_id = ? AND state = 'queued'`
 )
 
-// RecordOutbox stores the outcomes of claimed rows in one transaction. A
-// row no longer in 'sending' (another process took it up after its lease
-// ran out) is left as it is.
+// markSentBulk marks many rows sent in one statement (its own implicit
+// transaction): ?3 is a JSON array of ids, ?4 a JSON object id -> Message-ID.
+// The statement text never changes, so it is prepared once.
+const markSentBulk = `UPDATE outbox SET state = 'sent', sent_at = ?1, updated_at = ?2, last_error = '', lease_until = NULL,
+	message_id = COALESCE(json_extract(?4, '$."' || id || '"'), '')
+WHERE id IN (SELECT value FROM json_each(?3)) AND +state = 'sending'` // +state: look rows up by id, not by the state index
+
+// RecordOutbox stores the outcomes of claimed rows. A row no longer in
+// 'sending' (another process took it up after its lease ran out) is left as
+// it is. Sent rows, the bulk of the traffic, are marked in one statement;
+// the others in one transaction.
 func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxResult) error {
 	if len(results) == 0 {
 		return nil
 	}
+	var sent []int64
+	msgIDs := map[string]string{}
+	rest := results[:0:0]
+	for _, r := range results {
+		if r.State == OutboxSent && !r.Release && !r.Bounce {
+			sent = append(sent, r.ID)
+			msgIDs[strconv.FormatInt(r.ID, 10)] = r.MessageID
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	if len(sent) > 0 {
+		if err := db.markSent(ctx, now, sent, msgIDs); err != nil {
+			return err
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return db.recordTx(ctx, now, rest)
+}
+
+func (db *DB) markSent(ctx context.Context, now time.Time, ids []int64, msgIDs map[string]string) error {
+	idJSON, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("store: record sent mail: %w", err)
+	}
+	midJSON, err := json.Marshal(msgIDs)
+	if err != nil {
+		return fmt.Errorf("store: record sent mail: %w", err)
+	}
+	st, err := db.writeStmt(ctx, markSentBulk)
+	if err == nil {
+		_, err = st.ExecContext(ctx, ms(now), ms(now), string(idJSON), string(midJSON))
+	}
+	if err != nil {
+		return fmt.Errorf("store: record sent mail: %w", err)
+	}
+	return nil
+}
+
+// recordTx stores outcomes other than a plain send in one transaction.
+func (db *DB) recordTx(ctx context.Context, now time.Time, results []OutboxResult) error {
 	// Prepare outside the transaction: it holds the only write connection.
 	stmts := map[string]*sql.Stmt{}
 	for _, q := range []string{markSent, markRetry, markReleased, markDone, bounceSubscriber, cancelForSubscriber} {
