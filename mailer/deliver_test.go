@@ -562,13 +562,19 @@ func TestRun_DrainDeadline(t *testing.T) {
 func TestDeliver_MailServerDown(t *testing.T) {
 	e := newEnv(t, smtptest.Options{}, nil)
 	e.srv.Close()
-	id := storetest.Subscriber(t, e.db, "a@example.net", "active", "en")
-	e.enqueue(t, alertItem("a", id, "T"))
+	ids := storetest.Subscribers(t, e.db, 50, "example.net", "active", "en")
+	for _, id := range ids {
+		e.enqueue(t, alertItem("a:"+itoa(int(id)), id, "T"))
+	}
+	start := time.Now()
 	st, q := e.deliver(t)
-	if st.Deferred != 1 || q.Deferred != 1 {
+	if st.Deferred != 50 || q.Deferred != 50 {
 		t.Fatalf("stats %+v queue %+v", st, q)
 	}
-	if r := e.row(t, "a"); !strings.Contains(r.LastError, "connect") {
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("deferring a batch took %v: it must not wait behind a server that is down", d)
+	}
+	if r := e.row(t, "a:1"); !strings.Contains(r.LastError, "connect") {
 		t.Errorf("last error %q", r.LastError)
 	}
 }

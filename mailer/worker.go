@@ -235,6 +235,10 @@ type worker struct {
 	sess    session
 	stop    func() bool // unregisters the shutdown abort of sess
 	backoff time.Duration
+	// downUntil: no new connection before then (the last attempt failed
+	// with lastErr).
+	downUntil time.Time
+	lastErr   error
 }
 
 func (r *run) work(id int) {
@@ -390,23 +394,22 @@ func (w *worker) outcome(msg store.OutboxMessage, se *sendErr) store.OutboxResul
 	return res
 }
 
-// openSession connects, waiting first if the last attempts failed (growing
-// from 1 s to 1 min), so that a server that is down is not hammered.
+// openSession connects. After a failure the worker does not try again for
+// a while (1 s, doubling up to 1 min): the messages it takes meanwhile are
+// deferred at once with the last error, so a server that is down is not
+// hammered and a claimed batch does not wait behind it.
 func (w *worker) openSession() error {
 	m := w.r.m
-	if w.backoff > 0 {
-		select {
-		case <-time.After(w.backoff):
-		case <-w.r.ctx.Done():
-			return errors.New("shutting down")
-		}
+	if time.Now().Before(w.downUntil) {
+		return fmt.Errorf("mail server unreachable: %w", w.lastErr)
 	}
 	ctx, cancel := context.WithTimeout(w.r.hard, m.opts.Timeout)
 	defer cancel()
 	s, err := m.transport.open(ctx)
 	if err != nil {
 		w.backoff = min(max(2*w.backoff, time.Second), time.Minute)
-		m.log.Warn("cannot reach the mail server", "worker", w.id, "err", err)
+		w.downUntil, w.lastErr = time.Now().Add(w.backoff), err
+		m.log.Warn("cannot reach the mail server", "worker", w.id, "retry_in", w.backoff, "err", err)
 		return err
 	}
 	m.metrics.connections.Inc()
