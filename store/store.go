@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
@@ -35,6 +36,7 @@ type DB struct {
 	read  *sql.DB
 	write *sql.DB
 	path  string
+	stmts sync.Map // query -> *sql.Stmt prepared on the write pool (hot paths, see writeStmt)
 }
 
 // busyTimeout is how long a write waits for another process's write to end.

@@ -7,18 +7,22 @@ import (
 
 	"herald/config"
 	"herald/dispatch"
+	"herald/mailer"
 	"herald/releases"
 	"herald/store"
+	"herald/subscribers"
 )
 
 // app is what every command shares: the configuration, the database and the
 // domain services built on it.
 type app struct {
-	cfg      config.Config
-	log      *slog.Logger
-	db       *store.DB
-	releases *releases.Service
-	dispatch *dispatch.Service
+	cfg         config.Config
+	log         *slog.Logger
+	db          *store.DB
+	releases    *releases.Service
+	subscribers *subscribers.Service
+	dispatch    *dispatch.Service
+	mailer      *mailer.Mailer // set by commands that send (serve, deliver)
 }
 
 // open loads the configuration and opens the database and services. A
@@ -38,11 +42,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	}
 	a := &app{cfg: cfg, log: log, db: db}
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
-	a.dispatch, err = dispatch.New(db, a.releases, dispatch.Options{
-		DigestDaily: cfg.DigestDaily, DigestWeekly: cfg.DigestWeekly, AlertMaxAge: cfg.AlertMaxAge,
-		Logger: log.With("component", "dispatch"),
-	})
-	if err != nil {
+	if err := a.services(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -55,6 +55,32 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		log.Info("loaded the built-in taxonomy of topics and regions")
 	}
 	return a, nil
+}
+
+// services builds the subscriber service and the dispatcher.
+func (a *app) services() error {
+	cfg := a.cfg
+	secret, err := cfg.Secret()
+	if err != nil {
+		return err
+	}
+	a.subscribers, err = subscribers.New(a.db, a.releases, subscribers.Options{
+		Secret: secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
+		Logger: a.log.With("component", "subscribers"),
+	})
+	if err != nil {
+		return err
+	}
+	a.dispatch, err = dispatch.New(a.db, a.releases, dispatch.Options{
+		DigestDaily: cfg.DigestDaily, DigestWeekly: cfg.DigestWeekly, AlertMaxAge: cfg.AlertMaxAge,
+		Logger: a.log.With("component", "dispatch"),
+		Notify: func() {
+			if a.mailer != nil {
+				a.mailer.Notify()
+			}
+		},
+	})
+	return err
 }
 
 func (a *app) close() {

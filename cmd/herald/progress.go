@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -16,7 +17,9 @@ type progress struct {
 	w     io.Writer
 	on    bool
 	label string
+	mu    sync.Mutex // updates may come from several goroutines
 	last  time.Time
+	drawn bool
 }
 
 // newProgress returns a bar on w, drawn only when w is a terminal and the
@@ -29,10 +32,15 @@ func newProgress(w io.Writer, label string, quiet bool) *progress {
 // update redraws the bar at most ten times a second (always when done).
 // With total <= 0 (unknown) it shows the detail alone.
 func (p *progress) update(done, total int64, detail string) {
-	if !p.on || (time.Since(p.last) < 100*time.Millisecond && (total <= 0 || done < total)) {
+	if !p.on {
 		return
 	}
-	p.last = time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond && (total <= 0 || done < total) {
+		return
+	}
+	p.last, p.drawn = time.Now(), true
 	if total <= 0 {
 		fmt.Fprintf(p.w, "\r%s %s\x1b[K", p.label, detail)
 		return
@@ -46,7 +54,10 @@ func (p *progress) update(done, total int64, detail string) {
 
 // finish ends the bar's line.
 func (p *progress) finish() {
-	if p.on {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
 		fmt.Fprintln(p.w)
+		p.drawn = false
 	}
 }

@@ -45,6 +45,7 @@ func commands() []command {
 		{"subscribers export", "[FILE]", "export every subscriber as CSV, to FILE or standard output", runSubscribersExport},
 		{"alert", "RELEASE_ID [--dry-run] [--audience matching|immediate] [--test-to EMAIL]", "send an urgent release to its audience now", runAlert},
 		{"digest", "daily|weekly [--dry-run]", "send that digest now to every subscriber with matching releases", runDigest},
+		{"deliver", "[settings]", "send the queued mail that is due, then exit (1 if some failed or wait for a retry)", runDeliver},
 		{"version", "", "print herald's version", runVersion},
 	}
 }

@@ -71,11 +71,12 @@ func serve(ctx context.Context, a *app, demo bool) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	subs, err := newSubscribers(a)
+	mail, err := newMailer(a, reg, nil)
 	if err != nil {
 		return err
 	}
+
+	subs := a.subscribers
 	mux := http.NewServeMux()
 	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: subs}).Register(mux)
@@ -113,6 +114,11 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	wg.Go(func() { a.releases.Run(bg) })
 	wg.Go(func() { a.dispatch.RunAutoAlerts(bg) })
 	wg.Go(func() { a.dispatch.RunSchedule(bg) })
+	// The mailer stops as soon as shutdown begins: it starts nothing new
+	// and lets SMTP transactions under way finish (at most shutdownGrace).
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMail()
+	wg.Go(func() { mail.Run(mailCtx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -122,7 +128,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
+		stopMail()
 	case err := <-serveErr:
+		stopMail()
 		stopBG()
 		wg.Wait()
 		return fmt.Errorf("http server: %w", err)

@@ -13,18 +13,6 @@ import (
 	"herald/subscribers"
 )
 
-// newSubscribers builds the subscriber service of a command or the daemon.
-func newSubscribers(a *app) (*subscribers.Service, error) {
-	secret, err := a.cfg.Secret()
-	if err != nil {
-		return nil, err
-	}
-	return subscribers.New(a.db, a.releases, subscribers.Options{
-		Secret: secret, BaseURL: a.cfg.BaseURL, DefaultTimezone: a.cfg.Location.String(),
-		Logger: a.log.With("component", "subscribers"),
-	})
-}
-
 func runSubscribersImport(ctx context.Context, e env, args []string) int {
 	fs, loader := flags(e, "subscribers import", "FILE.csv|-")
 	quiet := fs.Bool("quiet", false, "no progress bar")
@@ -53,10 +41,7 @@ func runSubscribersImport(ctx context.Context, e env, args []string) int {
 		return fail(e, err)
 	}
 	defer a.close()
-	svc, err := newSubscribers(a)
-	if err != nil {
-		return fail(e, err)
-	}
+	svc := a.subscribers
 	cr := &countingReader{r: in}
 	opts := subscribers.ImportOptions{Consent: subscribers.Consent{IP: "cli", Page: "import"}}
 	bar := newProgress(e.stderr, "importing", *quiet)
@@ -100,10 +85,7 @@ func runSubscribersExport(ctx context.Context, e env, args []string) int {
 		return fail(e, err)
 	}
 	defer a.close()
-	svc, err := newSubscribers(a)
-	if err != nil {
-		return fail(e, err)
-	}
+	svc := a.subscribers
 	bar := newProgress(e.stderr, "exporting", *quiet)
 	var progress func(int)
 	if bar.on {

@@ -1,0 +1,113 @@
+package mailer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"herald/store"
+)
+
+// maxLine is the longest body line sent as 8bit; RFC 5322 allows 998
+// octets, and a little margin keeps relays happy.
+const maxLine = 900
+
+// envelope is what the mailer adds to a Content to make a message.
+type envelope struct {
+	From     *mail.Address
+	To       string
+	Kind     string
+	Date     time.Time
+	MsgID    string // without angle brackets
+	ListID   string // for alerts and digests
+	EightBit bool   // the server announced 8BITMIME
+}
+
+// errBadRecipient is a recipient address that cannot be used: the message
+// fails at once, it would never go.
+var errBadRecipient = errors.New("mailer: unusable recipient address")
+
+// buildMsg turns content into a go-mail message. Every header goes through
+// go-mail's API, and every value taken from data is first made one line
+// (oneLine) or parsed as an address, so that a CR or LF from a release
+// title or an address can never start a header or add a recipient (SPEC 5.1).
+func buildMsg(c Content, e envelope) (*gomail.Msg, error) {
+	to, err := mail.ParseAddress(e.To)
+	if err != nil || strings.ContainsAny(e.To, "\r\n,;") || to.Name != "" {
+		return nil, fmt.Errorf("%w: %v", errBadRecipient, err)
+	}
+	text, textOK := foldLines(normalizeNL(c.Text), maxLine)
+	html, htmlOK := foldLines(normalizeNL(c.HTML), maxLine)
+	enc := gomail.EncodingQP
+	if e.EightBit && textOK && htmlOK {
+		enc = gomail.NoEncoding
+	}
+	m := gomail.NewMsg(gomail.WithEncoding(enc), gomail.WithCharset(gomail.CharsetUTF8), gomail.WithNoDefaultUserAgent())
+	m.FromMailAddress(e.From)
+	m.ToMailAddress(&mail.Address{Address: to.Address})
+	m.Subject(oneLine(c.Subject))
+	m.SetDateWithValue(e.Date)
+	m.SetMessageIDWithValue(e.MsgID)
+	m.SetGenHeader("X-Herald-Kind", e.Kind)
+	if e.Kind == KindAlert || e.Kind == KindDigest {
+		if c.UnsubscribeURL == "" {
+			return nil, fmt.Errorf("mailer: %s without an unsubscribe link", e.Kind)
+		}
+		u, err := url.Parse(c.UnsubscribeURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			strings.ContainsFunc(c.UnsubscribeURL, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r == 0x7f }) {
+			return nil, fmt.Errorf("mailer: bad unsubscribe link %q", c.UnsubscribeURL)
+		}
+		m.SetGenHeader("List-Id", e.ListID)
+		// RFC 8058 one-click: List-Unsubscribe with the HTTPS link and
+		// List-Unsubscribe-Post. SetListUnsubscribeOneClick refuses http://,
+		// which a test or local install uses; the headers are the same.
+		m.SetListUnsubscribe(u.String())
+		m.SetListUnsubscribePost()
+		m.SetGenHeader(gomail.HeaderPrecedence, "bulk")
+	}
+	m.SetBodyString(gomail.TypeTextPlain, text)
+	m.AddAlternativeString(gomail.TypeTextHTML, html)
+	return m, nil
+}
+
+// normalizeNL makes every line end a single LF (the SMTP writer turns them
+// into CRLF): a stray CR in a body must not end a line on its own.
+func normalizeNL(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+// messageID makes the Message-ID of an outbox row on our own domain. It is
+// the same for every attempt of the row, so that the rare copy sent twice
+// after a crash (SPEC 5.4) can be recognised as a duplicate by clients.
+func messageID(m store.OutboxMessage, domain string) string {
+	h := sha256.Sum256([]byte(m.IdemKey + "\x00" + strconv.FormatInt(m.CreatedAt.UnixNano(), 10)))
+	return fmt.Sprintf("%d.%s.herald@%s", m.ID, hex.EncodeToString(h[:8]), domain)
+}
+
+// addrDomain is the domain of an address, for Message-ID and List-Id.
+func addrDomain(a *mail.Address) string {
+	if a == nil {
+		return "localhost"
+	}
+	if i := strings.LastIndexByte(a.Address, '@'); i >= 0 && i < len(a.Address)-1 {
+		return strings.ToLower(a.Address[i+1:])
+	}
+	return "localhost"
+}
+
+// listID names herald's lists (RFC 2919): "Site name alerts <alerts.domain>".
+func listID(site, kind, domain string) string {
+	return fmt.Sprintf("%s %ss <%ss.%s>", oneLine(site), kind, kind, domain)
+}
