@@ -69,6 +69,11 @@ var addrRE = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 func startDaemon(t *testing.T, dataDir string, env ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(heraldBin, "serve", "--addr", "127.0.0.1:0")
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "HERALD_ADDR=") {
+			cmd = exec.Command(heraldBin, "serve") // the caller chose the address
+		}
+	}
 	cmd.Env = append(append(os.Environ(), "HERALD_DATA_DIR="+dataDir), env...)
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
