@@ -31,21 +31,22 @@ type Options struct {
 type Deps struct {
 	Releases *releases.Service
 	Dispatch *dispatch.Service
-
 	// Subscribers serves /api/v1/subscribers; nil leaves those routes out.
 	Subscribers *subscribers.Service
+	// Messages counts the outbox for /api/v1/stats (with Subscribers).
+	Messages MessageCounter
 }
 
 // API serves /api/v1.
 type API struct {
-	tokenHash [sha256.Size]byte
-	baseURL   string
-	log       *slog.Logger
-	releases  *releases.Service
-	dispatch  *dispatch.Service
-	now       func() time.Time
-
+	tokenHash   [sha256.Size]byte
+	baseURL     string
+	log         *slog.Logger
+	releases    *releases.Service
+	dispatch    *dispatch.Service
 	subscribers *subscribers.Service
+	messages    MessageCounter
+	now         func() time.Time
 }
 
 // New returns the admin API.
@@ -54,14 +55,14 @@ func New(opts Options, deps Deps) *API {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &API{
-		tokenHash: sha256.Sum256([]byte(opts.AdminToken)),
-		baseURL:   strings.TrimRight(opts.BaseURL, "/"),
-		log:       opts.Logger,
-		releases:  deps.Releases,
-		dispatch:  deps.Dispatch,
-		now:       time.Now,
-
+		tokenHash:   sha256.Sum256([]byte(opts.AdminToken)),
+		baseURL:     strings.TrimRight(opts.BaseURL, "/"),
+		log:         opts.Logger,
+		releases:    deps.Releases,
+		dispatch:    deps.Dispatch,
 		subscribers: deps.Subscribers,
+		messages:    deps.Messages,
+		now:         time.Now,
 	}
 }
 

@@ -10,9 +10,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("PATCH /api/v1/releases/{id}", a.handle(a.patchRelease))
 	mux.Handle("DELETE /api/v1/releases/{id}", a.handle(a.deleteRelease))
 
-	mux.Handle("POST /api/v1/releases/{id}/alert", a.handle(a.createAlert))
-	mux.Handle("GET /api/v1/alerts/{id}", a.handle(a.getAlert))
-	mux.Handle("POST /api/v1/digests/{cadence}/run", a.handle(a.runDigest))
+	if a.dispatch != nil {
+		mux.Handle("POST /api/v1/releases/{id}/alert", a.handle(a.createAlert))
+		mux.Handle("GET /api/v1/alerts/{id}", a.handle(a.getAlert))
+		mux.Handle("POST /api/v1/digests/{cadence}/run", a.handle(a.runDigest))
+	}
 
 	mux.Handle("GET /api/v1/taxonomy", a.handle(a.getTaxonomy))
 	mux.Handle("POST /api/v1/topics", a.handle(a.addTopic))
@@ -26,6 +28,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.Handle("DELETE /api/v1/subscribers/{id}", a.handle(a.deleteSubscriber))
 		mux.Handle("POST /api/v1/subscribers/import", a.handle(a.importSubscribers))
 		mux.Handle("GET /api/v1/subscribers/export", a.handle(a.exportSubscribers))
+	}
+	if a.subscribers != nil && a.messages != nil {
+		mux.Handle("GET /api/v1/stats", a.handle(a.getStats))
 	}
 
 	mux.Handle("/api/", a.handle(a.notFound))

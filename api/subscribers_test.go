@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"herald/dispatch"
 	"herald/releases"
 	"herald/store"
 	"herald/subscribers"
@@ -44,8 +45,12 @@ func newAPISite(t *testing.T) *apiSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	disp, err := dispatch.New(db, rel, dispatch.Options{DigestDaily: "0 7 * * *", DigestWeekly: "0 7 * * 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	New(Options{AdminToken: testToken}, Deps{Releases: rel, Subscribers: subs}).Register(mux)
+	New(Options{AdminToken: testToken}, Deps{Releases: rel, Subscribers: subs, Dispatch: disp, Messages: db}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &apiSite{t: t, srv: srv, db: db, subs: subs}

@@ -342,3 +342,12 @@ func DecodeCursor(s string) (store.Cursor, error) {
 	}
 	return store.Cursor{PublishedAt: time.UnixMilli(t).UTC(), ID: id}, nil
 }
+
+// Counts returns how many releases are live, embargoed and drafts now.
+func (s *Service) Counts(ctx context.Context) (map[string]int, error) {
+	live, embargoed, drafts, err := s.db.CountReleases(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int{"live": live, "embargoed": embargoed, "draft": drafts, "total": live + embargoed + drafts}, nil
+}

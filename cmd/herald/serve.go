@@ -79,7 +79,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	subs := a.subscribers
 	mux := http.NewServeMux()
 	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: subs}).Register(mux)
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: subs, Messages: a.db}).Register(mux)
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	pages, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web")}, web.Deps{
