@@ -293,3 +293,7 @@ func TestAlert_StreamsInBatches(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+func releasesTitle(t string) releases.Input { return releases.Input{Title: &t} }
+
+func releasesBody(b string) releases.Input { return releases.Input{Body: &b} }

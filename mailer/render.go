@@ -5,6 +5,7 @@ import (
 	"fmt"
 	htmltpl "html/template"
 	"strings"
+	"sync"
 )
 
 // Release renders a release in full for alerts, once per language; every
@@ -143,12 +144,34 @@ type frameKey struct {
 type alertFrame struct{ html, text string }
 
 // Digest renders one recipient's digest around shared entries; the subject
-// (from digest.txt) names the site and the count (SPEC 5.3).
+// (from digest.txt) names the site and the count (SPEC 5.3). Subscribers
+// with the same preferences get the same entries, so the whole digest is
+// rendered once per language, cadence, window start and list of entries,
+// with stand-ins for the links, and each recipient costs two replacements.
 func (t *Templates) Digest(v DigestView) (Content, error) {
 	if len(v.Items) == 0 {
 		return Content{}, ErrSkip
 	}
 	lang, set := t.lang(v.Lang)
+	if !plainURL(v.UnsubscribeURL) || !plainURL(v.PreferencesURL) {
+		return t.renderDigest(lang, set, v)
+	}
+	key := digestKey(lang, v)
+	f, err := t.digests.get(key, func() (*digestFrame, error) {
+		sv := v
+		sv.UnsubscribeURL, sv.PreferencesURL = stand(v.UnsubscribeURL != "", standUnsub), stand(v.PreferencesURL != "", standPrefs)
+		c, err := t.renderDigest(lang, set, sv)
+		return &digestFrame{subject: c.Subject, html: c.HTML, text: c.Text}, err
+	})
+	if err != nil {
+		return Content{}, err
+	}
+	return Content{Subject: f.subject, UnsubscribeURL: v.UnsubscribeURL,
+		HTML: substitute(f.html, htmlAmp(v.UnsubscribeURL), htmlAmp(v.PreferencesURL)),
+		Text: substitute(f.text, v.UnsubscribeURL, v.PreferencesURL)}, nil
+}
+
+func (t *Templates) renderDigest(lang string, set *langSet, v DigestView) (Content, error) {
 	d := digestData{Frame: t.frame(lang, ""), Cadence: v.Cadence, Since: v.Since, Count: len(v.Items), Items: v.Items}
 	d.PreferencesURL, d.UnsubscribeURL = v.PreferencesURL, v.UnsubscribeURL
 	subj, err := set.subject(KindDigest, d)
@@ -161,6 +184,49 @@ func (t *Templates) Digest(v DigestView) (Content, error) {
 		return Content{}, err
 	}
 	return Content{Subject: subj, HTML: h, Text: x, UnsubscribeURL: v.UnsubscribeURL}, nil
+}
+
+// digestKey names a cached digest frame. Entries are named by identity: a
+// part is rebuilt (a new pointer) when its release changes.
+func digestKey(lang string, v DigestView) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%d|%t|%t", lang, v.Cadence, v.Since.UnixMilli(), v.UnsubscribeURL != "", v.PreferencesURL != "")
+	for _, p := range v.Items {
+		fmt.Fprintf(&b, "|%p", p)
+	}
+	return b.String()
+}
+
+// maxDigestFrames bounds the digest frame cache; it is emptied when full
+// (a run has as many distinct digests as distinct preference sets).
+const maxDigestFrames = 2048
+
+type digestFrame struct{ subject, html, text string }
+
+// digestFrames caches whole digests with stand-in links.
+type digestFrames struct {
+	mu sync.Mutex
+	m  map[string]*digestFrame
+}
+
+func (c *digestFrames) get(key string, build func() (*digestFrame, error)) (*digestFrame, error) {
+	c.mu.Lock()
+	f, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	f, err := build()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxDigestFrames {
+		c.m = map[string]*digestFrame{}
+	}
+	c.m[key] = f
+	c.mu.Unlock()
+	return f, nil
 }
 
 // Notice renders a confirm or manage message.

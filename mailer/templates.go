@@ -36,8 +36,9 @@ type TemplateOptions struct {
 // Templates are the parsed mail templates of every language. They are safe
 // for concurrent use.
 type Templates struct {
-	opts  TemplateOptions
-	langs map[string]*langSet
+	opts    TemplateOptions
+	langs   map[string]*langSet
+	digests digestFrames
 }
 
 type langSet struct {

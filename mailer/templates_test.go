@@ -218,3 +218,38 @@ func TestTemplates_AlertFrameMatchesFullRender(t *testing.T) {
 		}
 	}
 }
+
+func TestTemplates_DigestFrameMatchesFullRender(t *testing.T) {
+	tpl := loadTemplates(t)
+	for _, lang := range []string{"en", "fr", "es"} {
+		a, err := tpl.DigestItem(lang, sampleRelease())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := sampleRelease()
+		r.Title = "A second entry & more"
+		b, err := tpl.DigestItem(lang, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		since := time.Date(2026, 7, 5, 7, 0, 0, 0, time.UTC)
+		for _, v := range []DigestView{
+			{Lang: lang, Cadence: "daily", Since: since, Items: []*ReleasePart{a, b}, UnsubscribeURL: "https://p.example/unsubscribe?token=a&x=1", PreferencesURL: "https://p.example/preferences?token=zz"},
+			{Lang: lang, Cadence: "daily", Since: since, Items: []*ReleasePart{a, b}, UnsubscribeURL: "https://p.example/unsubscribe?token=other", PreferencesURL: "https://p.example/preferences?token=yy"},
+			{Lang: lang, Cadence: "weekly", Since: since, Items: []*ReleasePart{b}, UnsubscribeURL: "https://p.example/unsubscribe?token=third"},
+		} {
+			got, err := tpl.Digest(v) // cached frame after the first
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, set := tpl.lang(lang)
+			want, err := tpl.renderDigest(lang, set, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("%s: the cached digest differs from a full render", lang)
+			}
+		}
+	}
+}
