@@ -31,7 +31,7 @@ awk -v n="$n" 'BEGIN {
   nr = split("|americas|argentina;venezuela|europe|africa;middle-east-and-north-africa|asia-pacific|france;spain;italy|niger", regions, "|")
   split("en en en fr es es ar", langs, " ")
   split("immediate daily daily daily weekly", cadences, " ")
-  split("UTC Europe/Paris Europe/Geneva America/Argentina/Buenos_Aires America/New_York Asia/Dhaka", zones, " ")
+  split("UTC Europe/Paris Europe/Zurich America/Argentina/Buenos_Aires America/New_York Asia/Dhaka", zones, " ")
   print "email,topics,regions,language,cadence,timezone,status"
   for (i = 0; i < n; i++)
     printf "reader%06d@example.org,%s,%s,%s,%s,%s,active\n", i,

@@ -146,26 +146,33 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 			whom = append(whom, a)
 			keys = append(keys, key)
 		}
-		had, err := tx.QueuedKeys(ctx, keys)
-		if err != nil {
+		// A dry run asks which keys exist; a real run learns it from the
+		// insert itself (ON CONFLICT DO NOTHING).
+		fresh := make([]bool, len(items))
+		if dry {
+			had, err := tx.QueuedKeys(ctx, keys)
+			if err != nil {
+				return err
+			}
+			for i, k := range keys {
+				fresh[i] = !had[k]
+			}
+		} else if fresh, err = tx.EnqueueEach(ctx, now, items); err != nil {
 			return err
 		}
-		fresh := 0
-		for i, k := range keys {
-			if !had[k] {
-				fresh++
+		added := 0
+		for i, f := range fresh {
+			if f {
+				added++
 				res.ByCadence[whom[i].Cadence]++
 				res.ByLanguage[whom[i].Language]++
 			}
 		}
-		res.Recipients += fresh
-		if dry || len(items) == 0 {
+		res.Recipients += added
+		if dry || added == 0 {
 			return nil
 		}
-		if _, err := tx.Enqueue(ctx, now, items); err != nil {
-			return err
-		}
-		return tx.AddAlertRecipients(ctx, res.AlertID, fresh)
+		return tx.AddAlertRecipients(ctx, res.AlertID, added)
 	})
 	return n, last, err
 }

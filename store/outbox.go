@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,39 +26,84 @@ type OutboxItem struct {
 	NotBefore    time.Time // zero: now
 }
 
-const insertOutbox = `INSERT INTO outbox (idem_key, kind, subscriber_id, to_addr, release_id, alert_id,
-	digest_run_id, payload, state, next_attempt_at, expires_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
-ON CONFLICT (idem_key) DO NOTHING`
+const insertOutboxHead = `INSERT INTO outbox (idem_key, kind, subscriber_id, to_addr, release_id, alert_id,
+	digest_run_id, payload, state, next_attempt_at, expires_at, created_at, updated_at) VALUES `
+
+const insertOutboxRow = `(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`
+
+const insertOutboxTail = ` ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key`
+
+// enqueueChunk is how many rows one INSERT statement carries: one statement
+// per row costs more than the row itself in SQLite.
+const enqueueChunk = 64
 
 // Enqueue queues items inside the transaction and returns how many were new;
 // items whose idempotency key is already queued (or was sent) are skipped.
 func (tx *Tx) Enqueue(ctx context.Context, now time.Time, items []OutboxItem) (int, error) {
-	if len(items) == 0 {
-		return 0, nil
-	}
-	stmt, err := tx.tx.PrepareContext(ctx, insertOutbox)
-	if err != nil {
-		return 0, fmt.Errorf("store: prepare enqueue: %w", err)
-	}
-	defer stmt.Close()
+	fresh, err := tx.EnqueueEach(ctx, now, items)
 	n := 0
-	for _, it := range items {
-		next := it.NotBefore
-		if next.IsZero() {
-			next = now
-		}
-		res, err := stmt.ExecContext(ctx, it.IdemKey, it.Kind, nullID(it.SubscriberID), it.ToAddr,
-			nullID(it.ReleaseID), nullID(it.AlertID), nullID(it.DigestRunID), it.Payload,
-			ms(next), nullMS(it.ExpiresAt), ms(now), ms(now))
-		if err != nil {
-			return n, fmt.Errorf("store: enqueue %s: %w", it.Kind, err)
-		}
-		if c, _ := res.RowsAffected(); c > 0 {
+	for _, f := range fresh {
+		if f {
 			n++
 		}
 	}
-	return n, nil
+	return n, err
+}
+
+// EnqueueEach is Enqueue reporting, item by item, which ones were new.
+func (tx *Tx) EnqueueEach(ctx context.Context, now time.Time, items []OutboxItem) ([]bool, error) {
+	fresh := make([]bool, len(items))
+	var full *sql.Stmt // the statement of a whole chunk, parsed once
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for start := 0; start < len(items); start += enqueueChunk {
+		chunk := items[start:min(start+enqueueChunk, len(items))]
+		q := insertOutboxHead + strings.Repeat(insertOutboxRow+", ", len(chunk)-1) + insertOutboxRow + insertOutboxTail
+		if len(chunk) == enqueueChunk && full == nil {
+			var err error
+			if full, err = tx.tx.PrepareContext(ctx, q); err != nil {
+				return fresh, fmt.Errorf("store: prepare enqueue: %w", err)
+			}
+		}
+		args := make([]any, 0, 12*len(chunk))
+		at := make(map[string]int, len(chunk))
+		for i, it := range chunk {
+			next := it.NotBefore
+			if next.IsZero() {
+				next = now
+			}
+			args = append(args, it.IdemKey, it.Kind, nullID(it.SubscriberID), it.ToAddr,
+				nullID(it.ReleaseID), nullID(it.AlertID), nullID(it.DigestRunID), it.Payload,
+				ms(next), nullMS(it.ExpiresAt), ms(now), ms(now))
+			at[it.IdemKey] = start + i
+		}
+		var rows *sql.Rows
+		var err error
+		if len(chunk) == enqueueChunk {
+			rows, err = full.QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.tx.QueryContext(ctx, q, args...)
+		}
+		if err != nil {
+			return fresh, fmt.Errorf("store: enqueue: %w", err)
+		}
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return fresh, fmt.Errorf("store: enqueue: %w", err)
+			}
+			fresh[at[key]] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fresh, fmt.Errorf("store: enqueue: %w", err)
+		}
+	}
+	return fresh, nil
 }
 
 // nullID stores 0 as NULL.
