@@ -102,12 +102,13 @@ const dayBucket = `CASE WHEN %[1]s < ?1 THEN -1 ELSE (%[1]s - ?1) / 86400000 END
 var (
 	growthSignUps = `SELECT ` + fmt.Sprintf(dayBucket, "created_at") + ` AS d, COUNT(*) FROM subscribers GROUP BY d`
 	growthJoined  = `SELECT ` + fmt.Sprintf(dayBucket, "confirmed_at") + ` AS d, COUNT(*) FROM subscribers
-	WHERE confirmed_at IS NOT NULL GROUP BY d`
+	WHERE confirmed_at IS NOT NULL AND status <> 'pending' GROUP BY d`
 	// Those who left are counted by their current status: a subscriber
-	// who left and came back is active again and counts as such.
-	growthLeft = `SELECT ` + fmt.Sprintf(dayBucket, "COALESCE(unsubscribed_at, bounced_at)") + ` AS d, COUNT(*) FROM subscribers
-	WHERE status IN ('unsubscribed', 'bounced') AND confirmed_at IS NOT NULL
-	AND COALESCE(unsubscribed_at, bounced_at) IS NOT NULL GROUP BY d`
+	// who left and came back is active again and counts as such. So the
+	// last day always equals the current number of active subscribers.
+	growthLeft = `SELECT ` + fmt.Sprintf(dayBucket, "MAX(confirmed_at, COALESCE(unsubscribed_at, bounced_at, updated_at))") + ` AS d,
+	COUNT(*) FROM subscribers
+	WHERE status IN ('unsubscribed', 'bounced') AND confirmed_at IS NOT NULL GROUP BY d`
 )
 
 // SubscriberGrowth returns days UTC days ending with the day of now: the

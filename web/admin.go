@@ -170,6 +170,7 @@ type adminPage struct {
 	Title    string
 	Nav      string // the current section: dashboard | releases | subscribers
 	CSS      string // herald.css
+	FormCSS  string // subscribe.css: the public forms' look
 	AdminCSS string
 	Script   string
 	CSRF     string // the session's CSRF token; "" on the login page
@@ -179,7 +180,7 @@ type adminPage struct {
 
 func (a *admin) page(sess *session, title, nav string) adminPage {
 	p := adminPage{SiteName: a.w.opts.SiteName, Title: title, Nav: nav,
-		CSS: a.w.staticURL["herald.css"], AdminCSS: a.w.staticURL["admin.css"], Script: a.w.staticURL["admin.js"]}
+		CSS: a.w.staticURL["herald.css"], FormCSS: a.w.staticURL["subscribe.css"], AdminCSS: a.w.staticURL["admin.css"], Script: a.w.staticURL["admin.js"]}
 	if sess != nil {
 		p.CSRF = a.csrfToken(sess)
 	}
