@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -23,69 +24,63 @@ type SubscriberBreakdown struct {
 	ByCadence  map[string]int
 }
 
-const (
-	breakdownPrefs = `SELECT language, cadence, COUNT(*), COALESCE(SUM(topics = ''), 0), COALESCE(SUM(regions = ''), 0)
-	FROM subscribers WHERE status = 'active' GROUP BY language, cadence`
-	// Slugs are [a-z0-9-], so a comma-separated list becomes a JSON array
-	// by quoting; json_each then splits it in the same scan.
-	breakdownTopics = `SELECT j.value, COUNT(*) FROM subscribers s,
-	json_each('["' || replace(s.topics, ',', '","') || '"]') j
-	WHERE s.status = 'active' AND s.topics <> '' GROUP BY j.value`
-	breakdownRegions = `SELECT j.value, COUNT(*) FROM subscribers s,
-	json_each('["' || replace(s.regions, ',', '","') || '"]') j
-	WHERE s.status = 'active' AND s.regions <> '' GROUP BY j.value`
-)
+// breakdown reads what the counts need of each active subscriber; the
+// lists are split in Go, in one pass over the table (splitting them in SQL
+// with json_each took three passes and three times as long, and grouping
+// by the lists in SQL first is slower still: it sorts the table).
+const breakdown = `SELECT language, cadence, topics, regions FROM subscribers WHERE status = 'active'`
 
 // SubscriberBreakdown counts active subscribers by language, cadence, topic
-// and region (three scans of the subscribers table, no rows loaded).
+// and region, streaming the rows once (nothing is kept but the counts).
 func (db *DB) SubscriberBreakdown(ctx context.Context) (SubscriberBreakdown, error) {
 	b := SubscriberBreakdown{ByTopic: map[string]int{}, ByRegion: map[string]int{},
 		ByLanguage: map[string]int{}, ByCadence: map[string]int{}}
-	rows, err := db.read.QueryContext(ctx, breakdownPrefs)
+	rows, err := db.read.QueryContext(ctx, breakdown)
 	if err != nil {
 		return b, fmt.Errorf("store: subscriber breakdown: %w", err)
 	}
+	defer rows.Close()
+	// RawBytes spares a string per column, and map updates keyed by
+	// string(bytes) do not allocate once the key exists.
+	var lang, cadence, topics, regions sql.RawBytes
+	const n = 1
 	for rows.Next() {
-		var lang, cadence string
-		var n, allTopics, allRegions int
-		if err := rows.Scan(&lang, &cadence, &n, &allTopics, &allRegions); err != nil {
-			rows.Close()
+		if err := rows.Scan(&lang, &cadence, &topics, &regions); err != nil {
 			return b, fmt.Errorf("store: subscriber breakdown: %w", err)
 		}
 		b.Active += n
-		b.ByLanguage[lang] += n
-		b.ByCadence[cadence] += n
-		b.AllTopics += allTopics
-		b.AllRegions += allRegions
+		countList(lang, b.ByLanguage, n)
+		countList(cadence, b.ByCadence, n)
+		if len(topics) == 0 {
+			b.AllTopics += n
+		} else {
+			countList(topics, b.ByTopic, n)
+		}
+		if len(regions) == 0 {
+			b.AllRegions += n
+		} else {
+			countList(regions, b.ByRegion, n)
+		}
 	}
-	if err := rows.Close(); err != nil {
+	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("store: subscriber breakdown: %w", err)
-	}
-	if err := db.countGroups(ctx, breakdownTopics, b.ByTopic); err != nil {
-		return b, fmt.Errorf("store: subscribers by topic: %w", err)
-	}
-	if err := db.countGroups(ctx, breakdownRegions, b.ByRegion); err != nil {
-		return b, fmt.Errorf("store: subscribers by region: %w", err)
 	}
 	return b, nil
 }
 
-// countGroups runs a "SELECT key, COUNT(*) ... GROUP BY key" into into.
-func (db *DB) countGroups(ctx context.Context, q string, into map[string]int, args ...any) error {
-	rows, err := db.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return err
+// countList adds n to each value of a stored comma-separated list.
+func countList(list []byte, into map[string]int, n int) {
+	for len(list) > 0 {
+		i := bytes.IndexByte(list, ',')
+		if i < 0 {
+			i = len(list)
 		}
-		into[k] += n
+		into[string(list[:i])] += n
+		if i == len(list) {
+			break
+		}
+		list = list[i+1:]
 	}
-	return rows.Err()
 }
 
 // GrowthDay is one UTC day of the subscriber growth chart.
@@ -162,12 +157,12 @@ type DeliveryDay struct {
 	Deferred int // messages waiting for a retry whose last attempt was that day
 }
 
+// deliveryDays counts by day; "+state" keeps SQLite from reading the sent
+// rows through the state index (all of them, ever) instead of the id range.
 var deliveryDays = `SELECT d, COALESCE(SUM(k = 's'), 0), COALESCE(SUM(k = 'f'), 0), COALESCE(SUM(k = 'd'), 0) FROM (
-	SELECT ` + fmt.Sprintf(dayBucket, "sent_at") + ` AS d, 's' AS k FROM outbox
-		WHERE id >= ?2 AND state = 'sent' AND sent_at >= ?1
-	UNION ALL
-	SELECT ` + fmt.Sprintf(dayBucket, "updated_at") + `, 'f' FROM outbox
-		WHERE id >= ?2 AND state = 'failed' AND updated_at >= ?1
+	SELECT CASE WHEN state = 'sent' THEN ` + fmt.Sprintf(dayBucket, "sent_at") + ` ELSE ` + fmt.Sprintf(dayBucket, "updated_at") + ` END AS d,
+		CASE WHEN state = 'sent' THEN 's' ELSE 'f' END AS k FROM outbox
+		WHERE id >= ?2 AND +state IN ('sent', 'failed') AND COALESCE(sent_at, updated_at) >= ?1
 	UNION ALL
 	SELECT ` + fmt.Sprintf(dayBucket, "updated_at") + `, 'd' FROM outbox
 		WHERE state = 'queued' AND attempts > 0 AND last_error <> '' AND updated_at >= ?1
@@ -176,7 +171,7 @@ var deliveryDays = `SELECT d, COALESCE(SUM(k = 's'), 0), COALESCE(SUM(k = 'f'), 
 // deliveryLookBack is how long before the first day of the chart a message
 // can have been queued and still be sent or failed within the chart: the
 // retry period (48 h, SPEC 5.4) with a margin. It bounds the scan by id.
-const deliveryLookBack = 7 * 24 * time.Hour
+const deliveryLookBack = 3 * 24 * time.Hour
 
 // DeliveryHealth returns days UTC days ending with the day of now: how many
 // messages were sent, failed, or are deferred (by their last attempt).

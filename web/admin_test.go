@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"herald/mailer/smtptest"
 	"herald/releases"
 	"herald/store"
 )
@@ -543,5 +544,46 @@ func TestAdmin_DashboardDigestAndExport(t *testing.T) {
 	}
 	if r := s.post("/admin/digests/hourly", url.Values{"csrf": {csrf}}); r.status != http.StatusNotFound {
 		t.Errorf("unknown digest: %d", r.status)
+	}
+}
+
+func TestAdmin_AlertProgressListsFailures(t *testing.T) {
+	s := newAdminSite(t, adminSiteOpts{smtp: true})
+	s.smtp.OnRcpt(func(to string) error {
+		if to == "gone@example.org" {
+			return smtptest.Reply(550, "5.1.1 no such mailbox")
+		}
+		return nil
+	})
+	s.seed(store.SeedSubscriber{Email: "ok1@example.org"}, store.SeedSubscriber{Email: "gone@example.org"},
+		store.SeedSubscriber{Email: "ok2@example.org"})
+	csrf := s.login()
+	rel := s.release("Failing one", nil)
+	r := s.post("/admin/releases/"+id2s(rel.ID)+"/alert", url.Values{"csrf": {csrf}, "action": {"send"}, "audience": {"matching"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("send: %d", r.status)
+	}
+	progress := r.header.Get("Location")
+	var p alertProgress
+	deadline := time.Now().Add(15 * time.Second)
+	for !p.Done && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		if err := json.Unmarshal([]byte(s.get(progress+"/status").body), &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !p.Done || p.Percent != 100 || p.Sent != 2 || p.Failed != 1 || p.FinishedAt == nil {
+		t.Fatalf("progress %+v", p)
+	}
+	if len(p.Problems) != 1 || p.Problems[0].To != "gone@example.org" || p.Problems[0].State != "failed" ||
+		!strings.Contains(p.Problems[0].Error, "no such mailbox") {
+		t.Errorf("problems %+v", p.Problems)
+	}
+	page := s.get(progress)
+	if !strings.Contains(page.body, "<td>gone@example.org</td><td>failed</td>") || !strings.Contains(page.body, "2 of 3 sent, 1 failed. Finished.") {
+		t.Errorf("progress page does not list the failure")
+	}
+	if r := s.get("/admin/alerts/999/status"); r.status != http.StatusNotFound || !strings.Contains(r.body, `"error"`) {
+		t.Errorf("unknown alert: %d %s", r.status, r.body)
 	}
 }
