@@ -244,13 +244,28 @@ func (f *releaseForm) setError(err error) bool {
 	if field == "" {
 		field = "title"
 	}
-	f.Errors[field] = msg
 	label := strings.ReplaceAll(field, "_", " ")
 	if field == "published_at" {
 		label = "publication time"
 	}
-	f.ErrorList = append(f.ErrorList, fieldError{Field: field, Label: strings.ToUpper(label[:1]) + label[1:], Msg: msg})
+	label = strings.ToUpper(label[:1]) + label[1:]
+	f.Errors[field] = sentence(label, msg)
+	f.ErrorList = append(f.ErrorList, fieldError{Field: field, Label: label, Msg: msg})
 	return true
+}
+
+// sentence makes a field's message readable on its own: "is required"
+// becomes "Title is required", "at least one ..." "At least one ...".
+func sentence(label, msg string) string {
+	for _, p := range []string{"is ", "must ", "has ", "cannot "} {
+		if strings.HasPrefix(msg, p) {
+			return label + " " + msg + "."
+		}
+	}
+	if msg == "" {
+		return label + " is not valid."
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
 func (a *admin) newRelease(w http.ResponseWriter, r *http.Request, sess *session) error {

@@ -111,7 +111,7 @@
             li.textContent = list[i].error;
             errors.appendChild(li);
           }
-          text(status, "The preview shows the last valid version. Fix the problem below to update it.");
+          text(status, "The preview needs a valid form: fix the problem below.");
           return;
         }
         section.removeAttribute("data-empty");
@@ -142,7 +142,9 @@
         run();
       });
     }
-    if (form.querySelector("input[name=id]").value !== "0" || section.hasAttribute("data-empty") === false) {
+    // An existing release, or a form sent back with errors, is previewed
+    // at once.
+    if (form.querySelector("input[name=id]").value !== "0" || document.getElementById("title").value !== "") {
       run();
     }
   }
