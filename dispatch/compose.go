@@ -159,6 +159,21 @@ func (c *Composer) part(ctx context.Context, r *store.Release, lang string, item
 	if ok {
 		return p, nil
 	}
+	p, err := c.render(ctx, r, lang, item)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.parts) >= maxParts {
+		clear(c.parts)
+	}
+	c.parts[k] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// render renders a release for one language, without the cache.
+func (c *Composer) render(ctx context.Context, r *store.Release, lang string, item bool) (*mailer.ReleasePart, error) {
 	tax, err := c.s.releases.Taxonomy(ctx)
 	if err != nil {
 		return nil, err
@@ -177,18 +192,7 @@ func (c *Composer) part(ctx context.Context, r *store.Release, lang string, item
 		v.Contacts = append(v.Contacts, mailer.ContactView{Name: ct.Name, Email: ct.Email, Phone: ct.Phone})
 	}
 	if item {
-		p, err = c.tpl.DigestItem(lang, v)
-	} else {
-		p, err = c.tpl.Release(lang, v)
+		return c.tpl.DigestItem(lang, v)
 	}
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if len(c.parts) >= maxParts {
-		clear(c.parts)
-	}
-	c.parts[k] = p
-	c.mu.Unlock()
-	return p, nil
+	return c.tpl.Release(lang, v)
 }

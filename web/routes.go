@@ -31,4 +31,7 @@ func (s *Web) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET /feed.json", s.feed(feeds.JSON))
 		mux.HandleFunc("GET /feeds.opml", s.feed(feeds.OPML))
 	}
+	if s.admin != nil {
+		s.admin.register(mux)
+	}
 }

@@ -58,6 +58,7 @@ type Web struct {
 	staticURL map[string]string
 	subLimit  *ipLimiter
 	index     indexCache
+	admin     *admin // the staff console; nil until EnableAdmin
 }
 
 // New returns the web handlers, parsing every page template; an error names

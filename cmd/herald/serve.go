@@ -94,6 +94,15 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	if err != nil {
 		return err
 	}
+	secret, err := cfg.Secret()
+	if err != nil {
+		return err
+	}
+	err = pages.EnableAdmin(web.AdminOptions{Token: cfg.AdminToken, Secret: secret, Timezone: cfg.Location.String()},
+		web.AdminDeps{Dispatch: a.dispatch, DB: a.db, Mail: a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL)})
+	if err != nil {
+		return err
+	}
 	pages.Register(mux)
 	handler := web.Instrument(reg, log, web.Recover(log, web.SecurityHeaders(mux)))
 
