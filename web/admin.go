@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
@@ -137,31 +136,9 @@ func newAdmin(s *Web, o AdminOptions, d AdminDeps) (*admin, error) {
 	return a, nil
 }
 
-// parseAdminPages parses web/admin/layout.html with each other page of
-// web/admin/, failing fast with the file's name like the public pages.
+// parseAdminPages parses the console's pages of web/admin/ (see parseDir).
 func parseAdminPages(fsys fs.FS) (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"t": T, "add": func(a, b int) int { return a + b }}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "web/admin/layout.html")
-	if err != nil {
-		return nil, fmt.Errorf("templates: web/admin/layout.html: %w", err)
-	}
-	files, err := fs.Glob(fsys, "web/admin/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("templates: list admin pages: %w", err)
-	}
-	out := map[string]*template.Template{}
-	for _, f := range files {
-		name := path.Base(f)
-		if name == "layout.html" {
-			continue
-		}
-		t, err := template.Must(layout.Clone()).ParseFS(fsys, f)
-		if err != nil {
-			return nil, fmt.Errorf("templates: %s: %w", f, err)
-		}
-		out[name] = t
-	}
-	return out, nil
+	return parseDir(fsys, "web/admin", template.FuncMap{"t": T, "add": func(a, b int) int { return a + b }})
 }
 
 // adminPage is what the console layout needs on every page.

@@ -33,30 +33,50 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-// parsePages parses web/layout.html with each other web/*.html page. It
-// fails fast, naming the file, so that a broken override stops startup.
+// parsePages parses the public pages of web/ (see parseDir).
 func parsePages(fsys fs.FS, funcs template.FuncMap) (*pages, error) {
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "web/layout.html")
+	byName, err := parseDir(fsys, "web", funcs)
 	if err != nil {
-		return nil, fmt.Errorf("templates: web/layout.html: %w", err)
+		return nil, err
 	}
-	files, err := fs.Glob(fsys, "web/*.html")
+	return &pages{byName: byName}, nil
+}
+
+// parseDir parses dir/layout.html and the partials dir/partial_*.html
+// (shared blocks; go:embed leaves out names starting with "_"), then each
+// other dir/*.html page on a clone of them, so that each page defines its
+// own "content" block. It fails fast, naming the file, so that a broken
+// override stops startup.
+func parseDir(fsys fs.FS, dir string, funcs template.FuncMap) (map[string]*template.Template, error) {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, dir+"/layout.html")
 	if err != nil {
-		return nil, fmt.Errorf("templates: list web pages: %w", err)
+		return nil, fmt.Errorf("templates: %s/layout.html: %w", dir, err)
 	}
-	p := &pages{byName: map[string]*template.Template{}}
+	files, err := fs.Glob(fsys, dir+"/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: list %s pages: %w", dir, err)
+	}
+	var pages []string
 	for _, f := range files {
-		name := path.Base(f)
-		if name == "layout.html" {
-			continue
+		switch name := path.Base(f); {
+		case name == "layout.html":
+		case strings.HasPrefix(name, "partial_"):
+			if _, err := base.ParseFS(fsys, f); err != nil {
+				return nil, fmt.Errorf("templates: %s: %w", f, err)
+			}
+		default:
+			pages = append(pages, f)
 		}
-		t, err := template.Must(layout.Clone()).ParseFS(fsys, f)
+	}
+	out := map[string]*template.Template{}
+	for _, f := range pages {
+		t, err := template.Must(base.Clone()).ParseFS(fsys, f)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %s: %w", f, err)
 		}
-		p.byName[name] = t
+		out[path.Base(f)] = t
 	}
-	return p, nil
+	return out, nil
 }
 
 // render executes a page into a buffer first, so that a template error
