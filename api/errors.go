@@ -12,7 +12,7 @@ import (
 // errorBody is every error response (SPEC 3): {"error": "...", "field": "..."}.
 type errorBody struct {
 	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
+	Field string `json:"field"` // "" when no single field is at fault
 }
 
 // httpError is an error with an explicit status, for request-level problems

@@ -404,11 +404,7 @@ func writeJSONBody(w http.ResponseWriter, status int, v any) {
 
 // writeJSONError answers {"error","field"} like the admin API.
 func writeJSONError(w http.ResponseWriter, status int, msg, field string) {
-	body := map[string]string{"error": msg}
-	if field != "" {
-		body["field"] = field
-	}
-	writeJSONBody(w, status, body)
+	writeJSONBody(w, status, map[string]string{"error": msg, "field": field})
 }
 
 // AnyChildChecked reports whether a country of the region is chosen (its

@@ -109,5 +109,5 @@ func (s *Web) healthz(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("database unavailable\n"))
 		return
 	}
-	_, _ = w.Write([]byte("ok\n"))
+	_, _ = w.Write([]byte("ok"))
 }

@@ -42,13 +42,14 @@ func TestHealthz(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"up", nil, 200, "ok"},
+		{"up", nil, 200, "ok"}, // exactly "ok" (SPEC 3)
 		{"down", errors.New("disk gone"), 503, "database unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			newHandler(t, pinger{tt.err}).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
-			if rec.Code != tt.status || strings.TrimSpace(rec.Body.String()) != tt.body {
+			body := rec.Body.String()
+			if tt.err == nil && body != "ok" || rec.Code != tt.status || strings.TrimSpace(body) != tt.body {
 				t.Fatalf("%d %q", rec.Code, rec.Body)
 			}
 		})
