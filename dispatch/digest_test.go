@@ -43,21 +43,53 @@ func TestDigest_WindowOrderAndOnce(t *testing.T) {
 	if res.Recipients != 0 || len(f.digestIDs(d.ID)) != 1 {
 		t.Fatalf("repeated run queued %d", res.Recipients)
 	}
-	// A release after the run, and the embargoed one once its time came,
-	// go into the next digest only.
+	// A release after the run waits for the next period (07:00 tomorrow):
+	// at most one digest per period, even if a run is repeated.
 	f.clock.Add(time.Hour)
 	c := f.release(rel{title: "C", lang: "en", topics: []string{"migration"}})
 	res, _ = f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"})
+	if res.Recipients != 0 || len(f.digestIDs(d.ID)) != 1 {
+		t.Fatalf("a second run in the same period queued %d", res.Recipients)
+	}
+	// Next period: C, and the embargoed release once its time came.
+	f.clock.Set(time.Date(2026, 7, 7, 7, 30, 0, 0, time.UTC))
+	res, _ = f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"})
 	got = f.digestIDs(d.ID)
 	if res.Recipients != 1 || len(got) != 2 || fmt.Sprint(got[1]) != fmt.Sprint([]int64{c.ID, emb.ID}) {
-		t.Fatalf("second digest = %v", got)
+		t.Fatalf("second digest = %v, want [%d %d]", got, c.ID, emb.ID)
 	}
 	// No mail when nothing matches.
-	f.clock.Add(time.Hour)
+	f.clock.Set(time.Date(2026, 7, 8, 7, 30, 0, 0, time.UTC))
 	f.release(rel{title: "Europe again", lang: "en", topics: []string{"migration"}, regions: []string{"france"}})
 	res, _ = f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"})
 	if res.Recipients != 0 {
 		t.Fatalf("a digest with nothing matching was queued")
+	}
+}
+
+// TestDigest_StaffRunReachesNewSubscribersOncePerPeriod: a subscriber who
+// had nothing to receive at a staff run still gets the period's digest at a
+// later staff run; one who got it waits for the next period.
+func TestDigest_StaffRunReachesNewSubscribersOncePerPeriod(t *testing.T) {
+	f := newFixture(t)
+	s := f.subscriber(sub{email: "s@example.org", cadence: "daily"})
+	f.clock.Add(time.Minute)
+	if res, _ := f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"}); res.Recipients != 0 {
+		t.Fatal("a digest with nothing in it")
+	}
+	r := f.release(rel{title: "News", lang: "en", topics: []string{"migration"}})
+	if res, _ := f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"}); res.Recipients != 1 {
+		t.Fatalf("staff run after the first release queued %d", res.Recipients)
+	}
+	if got := f.digestIDs(s.ID); len(got) != 1 || got[0][0] != r.ID {
+		t.Fatalf("digest = %v", got)
+	}
+	// The scheduler, later the same day, sends nothing more for this period.
+	f.clock.Add(time.Hour)
+	f.release(rel{title: "More", lang: "en", topics: []string{"migration"}})
+	f.disp.RunScheduleOnce(f.ctx)
+	if len(f.digestIDs(s.ID)) != 1 {
+		t.Fatal("the scheduler sent a second digest in the same period")
 	}
 }
 

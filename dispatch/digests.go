@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"herald/store"
 )
 
@@ -20,9 +22,10 @@ type DigestRequest struct {
 	Cadence string // daily | weekly
 	DryRun  bool
 	Origin  string // staff (default) | schedule
-	// Timezone and Period restrict a scheduled run to the subscribers of one
-	// time zone whose last scheduled digest is older than Period (the cron
-	// fire time); Period is recorded as their last period.
+	// Timezone and Period make a scheduled run: the subscribers of one time
+	// zone whose last digest period is older than Period (the cron fire
+	// time there) get this period's digest. A staff run leaves them zero:
+	// every time zone, each at its current period.
 	Timezone string
 	Period   time.Time
 }
@@ -45,13 +48,23 @@ type DigestPayload struct {
 
 // RunDigest queues a digest for each due subscriber of a cadence with
 // matching releases published after their watermark and not after now
-// (SPEC 5.3). Each batch moves the watermarks of its subscribers in the same
-// transaction that queues their digests, and the outbox key names the
-// window start, so a repeated or concurrent run queues nothing twice and
-// skips no release.
+// (SPEC 5.3). A subscriber gets at most one digest per period: the span
+// between two fire times of the cadence's cron spec in their own time
+// zone. A scheduled run handles one time zone at its fire time and records
+// the period for everyone it looked at; a staff run ("send now") sends the
+// current period's digest to every subscriber who has not had one in it,
+// and records the period only for those it sent one to. Each batch moves
+// watermarks and periods in the same transaction that queues its digests,
+// and the outbox key names the window start, so a repeated or concurrent
+// run queues nothing twice and skips no release.
 func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResult, error) {
 	var res DigestResult
-	if req.Cadence != CadenceDaily && req.Cadence != CadenceWeekly {
+	sched := s.daily
+	switch req.Cadence {
+	case CadenceDaily:
+	case CadenceWeekly:
+		sched = s.weekly
+	default:
 		return res, &ValidationError{Field: "cadence", Msg: `must be "daily" or "weekly"`}
 	}
 	if req.Origin == "" {
@@ -70,17 +83,17 @@ func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResul
 			return res, err
 		}
 	}
-	var after int64
-	for {
-		n, last, err := s.digestBatch(ctx, w, req, &res, after)
-		if err != nil {
+	passes := []digestPass{{tz: req.Timezone, period: req.Period}}
+	if req.Period.IsZero() {
+		var err error
+		if passes, err = s.staffPasses(ctx, req.Cadence, sched, until); err != nil {
 			return res, err
 		}
-		res.Examined += n
-		if n < batchSize {
-			break
+	}
+	for _, p := range passes {
+		if err := s.digestPass(ctx, w, req, p, &res); err != nil {
+			return res, err
 		}
-		after = last
 	}
 	if !req.DryRun {
 		if err := s.db.FinishDigestRun(ctx, res.RunID, res.Recipients, s.now()); err != nil {
@@ -95,12 +108,55 @@ func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResul
 	return res, nil
 }
 
-func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRequest, res *DigestResult, after int64) (int, int64, error) {
+// digestPass is one time zone of a run at its period.
+type digestPass struct {
+	tz     string
+	period time.Time
+	staff  bool // record the period only for those who get a digest
+}
+
+// staffPasses returns one pass per time zone of the cadence's active
+// subscribers, at the current period there.
+func (s *Service) staffPasses(ctx context.Context, cadence string, sched cron.Schedule, now time.Time) ([]digestPass, error) {
+	tzs, err := s.db.DigestTimezones(ctx, cadence)
+	if err != nil {
+		return nil, err
+	}
+	passes := make([]digestPass, 0, len(tzs))
+	for _, tz := range tzs {
+		period := now
+		if loc, err := time.LoadLocation(tz); err == nil {
+			if p := prevFire(sched, now, loc); !p.IsZero() {
+				period = p
+			}
+		}
+		passes = append(passes, digestPass{tz: tz, period: period, staff: true})
+	}
+	return passes, nil
+}
+
+func (s *Service) digestPass(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult) error {
+	var after int64
+	for {
+		n, last, err := s.digestBatch(ctx, w, req, p, res, after)
+		if err != nil {
+			return err
+		}
+		res.Examined += n
+		if n < batchSize {
+			return nil
+		}
+		after = last
+	}
+}
+
+func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult, after int64) (int, int64, error) {
 	var n int
 	last := after
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		aud, err := tx.Audience(ctx, store.AudienceFilter{
-			Cadences: []string{req.Cadence}, Timezone: req.Timezone, DueFor: req.Period, AfterID: after, Limit: batchSize,
+			Cadences: []string{req.Cadence}, Timezone: p.tz, DueFor: p.period, PeriodOnly: p.staff,
+			AfterID: after, Limit: batchSize,
 		})
 		if err != nil || len(aud) == 0 {
 			return err
@@ -111,28 +167,33 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 			return err
 		}
 		items := make([]store.OutboxItem, 0, len(aud))
-		ids := make([]int64, 0, len(aud))
+		done := make([]int64, 0, len(aud)) // whose watermark and period move
 		keys := make([]string, 0, len(aud))
 		for i := range aud {
 			a := &aud[i]
-			ids = append(ids, a.ID)
+			if !p.staff {
+				done = append(done, a.ID)
+			}
 			since := watermark(a, w.until)
 			picks := set.digestFor(a, since, w.until)
 			if len(picks) == 0 {
 				continue
 			}
-			p := DigestPayload{Cadence: req.Cadence, Since: since.UnixMilli(), Until: w.until.UnixMilli()}
+			dp := DigestPayload{Cadence: req.Cadence, Since: since.UnixMilli(), Until: w.until.UnixMilli()}
 			for _, r := range picks {
-				p.ReleaseIDs = append(p.ReleaseIDs, r.ID)
+				dp.ReleaseIDs = append(dp.ReleaseIDs, r.ID)
 			}
-			payload, err := json.Marshal(p)
+			payload, err := json.Marshal(dp)
 			if err != nil {
 				return fmt.Errorf("dispatch: encode digest: %w", err)
 			}
-			key := "digest:" + strconv.FormatInt(a.ID, 10) + ":" + strconv.FormatInt(p.Since, 10)
+			key := "digest:" + strconv.FormatInt(a.ID, 10) + ":" + strconv.FormatInt(dp.Since, 10)
 			keys = append(keys, key)
 			items = append(items, store.OutboxItem{IdemKey: key, Kind: "digest", SubscriberID: a.ID,
 				DigestRunID: res.RunID, Payload: string(payload)})
+			if p.staff {
+				done = append(done, a.ID)
+			}
 		}
 		if req.DryRun {
 			had, err := tx.QueuedKeys(ctx, keys)
@@ -147,7 +208,7 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 			return err
 		}
 		res.Recipients += queued
-		return tx.SetDigestWatermarks(ctx, ids, w.until, req.Period)
+		return tx.SetDigestWatermarks(ctx, done, w.until, p.period)
 	})
 	return n, last, err
 }

@@ -26,9 +26,13 @@ type Audience struct {
 type AudienceFilter struct {
 	Cadences []string  // empty: every cadence
 	Timezone string    // "": every time zone
-	DueFor   time.Time // non-zero: only those whose last scheduled period is before it
-	AfterID  int64     // keyset pagination by id
-	Limit    int
+	DueFor   time.Time // non-zero: only those whose last digest period is before it
+	// PeriodOnly makes DueFor ignore the confirmation time: a staff run
+	// reaches subscribers confirmed after the period began, a scheduled
+	// run waits for their first full period.
+	PeriodOnly bool
+	AfterID    int64 // keyset pagination by id
+	Limit      int
 }
 
 // Audience returns the next batch of active subscribers, by id. Called
@@ -48,7 +52,11 @@ func (tx *Tx) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error
 		q += " AND timezone = ?"
 		args = append(args, f.Timezone)
 	}
-	if !f.DueFor.IsZero() {
+	switch {
+	case !f.DueFor.IsZero() && f.PeriodOnly:
+		q += " AND COALESCE(digest_period, 0) < ?"
+		args = append(args, ms(f.DueFor))
+	case !f.DueFor.IsZero():
 		q += " AND COALESCE(digest_period, confirmed_at, 0) < ?"
 		args = append(args, ms(f.DueFor))
 	}
