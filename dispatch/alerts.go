@@ -92,7 +92,7 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 	}
 	var after int64
 	for {
-		n, last, err := s.alertBatch(ctx, set, &res, req.DryRun, cadences, after, now)
+		n, last, err := s.alertBatch(ctx, set, &res, req.DryRun, req.Origin, cadences, after, now)
 		if err != nil {
 			return res, err
 		}
@@ -114,7 +114,7 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 
 // alertBatch handles one batch of subscribers after id `after`; it returns
 // how many subscribers it read and the last id.
-func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertResult, dry bool,
+func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertResult, dry bool, origin string,
 	cadences []string, after int64, now time.Time) (int, int64, error) {
 	var n int
 	last := after
@@ -141,7 +141,7 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 			key := alertKey(g.key, a.ID)
 			items = append(items, store.OutboxItem{
 				IdemKey: key, Kind: "alert", SubscriberID: a.ID, ReleaseID: r.ID, AlertID: res.AlertID,
-				ExpiresAt: liveMoment(r).Add(s.opts.AlertMaxAge),
+				ExpiresAt: s.expiry(r, origin, now),
 			})
 			whom = append(whom, a)
 			keys = append(keys, key)
@@ -189,6 +189,17 @@ func liveMoment(r *store.Release) time.Time {
 		return r.LiveAt
 	}
 	return r.PublishedAt
+}
+
+// expiry is when an undelivered alert becomes stale (HERALD_ALERT_MAX_AGE):
+// that long after the release went live, or, for an alert staff send later
+// on purpose, that long after they sent it.
+func (s *Service) expiry(r *store.Release, origin string, now time.Time) time.Time {
+	from := liveMoment(r)
+	if origin != OriginAuto && now.After(from) {
+		from = now
+	}
+	return from.Add(s.opts.AlertMaxAge)
 }
 
 // testAlert queues one copy of the release to an address, recording nothing
@@ -282,8 +293,7 @@ func (s *Service) RunAutoAlerts(ctx context.Context) {
 }
 
 func (s *Service) autoAlerts(ctx context.Context) error {
-	now := s.now()
-	ids, err := s.db.PendingAutoAlerts(ctx, now)
+	ids, err := s.db.PendingAutoAlerts(ctx, s.now())
 	if err != nil {
 		return err
 	}
@@ -291,8 +301,7 @@ func (s *Service) autoAlerts(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		_, err := s.Alert(ctx, AlertRequest{ReleaseID: id, Audience: AudienceImmediate, Origin: OriginAuto})
-		if err != nil && !errors.Is(err, ErrNotLive) {
+		if err := s.autoAlert(ctx, id); err != nil {
 			return fmt.Errorf("automatic alert of release %d: %w", id, err)
 		}
 		if err := s.db.MarkAutoAlerted(ctx, id, s.now()); err != nil {
@@ -300,4 +309,27 @@ func (s *Service) autoAlerts(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// autoAlert queues the automatic alert of one release that went live. A
+// release dated long before it went live (an archive import, a backdated
+// correction) is not news: it gets no automatic alert.
+func (s *Service) autoAlert(ctx context.Context, id int64) error {
+	r, err := s.db.Release(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.PublishedAt.Add(s.opts.AlertMaxAge).Before(liveMoment(&r)) {
+		s.log.Info("no automatic alert: the release was older than HERALD_ALERT_MAX_AGE when it went live",
+			"release_id", id, "published_at", r.PublishedAt)
+		return nil
+	}
+	_, err = s.Alert(ctx, AlertRequest{ReleaseID: id, Audience: AudienceImmediate, Origin: OriginAuto})
+	if errors.Is(err, ErrNotLive) || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
 }

@@ -297,3 +297,54 @@ func TestAlert_StreamsInBatches(t *testing.T) {
 func releasesTitle(t string) releases.Input { return releases.Input{Title: &t} }
 
 func releasesBody(b string) releases.Input { return releases.Input{Body: &b} }
+
+func TestAutoAlerts_OncePerGroupNotForBackdatedReleases(t *testing.T) {
+	f := newFixture(t)
+	imm := f.subscriber(sub{email: "imm@example.org", cadence: "immediate", lang: "es"})
+	daily := f.subscriber(sub{email: "daily@example.org", cadence: "daily"})
+	f.clock.Add(time.Minute)
+	en := f.release(rel{title: "Road map", lang: "en", key: "rm", topics: []string{"migration"}})
+	es := f.release(rel{title: "Hoja de ruta", lang: "es", key: "rm", topics: []string{"migration"}})
+	old := f.release(rel{title: "Archive", lang: "en", topics: []string{"migration"}, at: f.clock.Now().Add(-30 * 24 * time.Hour)})
+	f.disp.RunAutoAlertsOnce(f.ctx)
+	f.disp.RunAutoAlertsOnce(f.ctx) // nothing twice
+	m := f.mails(imm.ID, "alert")
+	if len(m) != 1 || m[0].ReleaseID != es.ID {
+		t.Fatalf("immediate subscriber got %+v, want only the Spanish version %d (not %d, not the archive %d)", m, es.ID, en.ID, old.ID)
+	}
+	if len(f.mails(daily.ID, "alert")) != 0 {
+		t.Fatal("a daily subscriber got an automatic alert")
+	}
+	// An embargoed release alerts when its time comes.
+	emb := f.release(rel{title: "Embargoed", lang: "en", topics: []string{"emergencies"}, at: f.clock.Now().Add(time.Hour)})
+	f.disp.RunAutoAlertsOnce(f.ctx)
+	if len(f.mails(imm.ID, "alert")) != 1 {
+		t.Fatal("alerted before the embargo ended")
+	}
+	f.clock.Add(time.Hour)
+	if _, err := f.rel.PublishDue(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.disp.RunAutoAlertsOnce(f.ctx)
+	if m := f.mails(imm.ID, "alert"); len(m) != 2 || m[1].ReleaseID != emb.ID {
+		t.Fatalf("after the embargo: %+v", m)
+	}
+}
+
+func TestAlert_StaleGuardCountsFromTheStaffRequest(t *testing.T) {
+	f := newFixture(t)
+	f.subscriber(sub{email: "s@example.org"})
+	r := f.release(rel{title: "Old news", lang: "en", topics: []string{"migration"}})
+	f.clock.Add(72 * time.Hour) // long after it went live
+	res, err := f.disp.Alert(f.ctx, dispatch.AlertRequest{ReleaseID: r.ID})
+	if err != nil || res.Recipients != 1 {
+		t.Fatal(res, err)
+	}
+	n, err := f.db.ExpireOutbox(f.ctx, f.clock.Now().Add(time.Hour))
+	if err != nil || n["alert"] != 0 {
+		t.Fatalf("a staff alert sent now expired at once: %v %v", n, err)
+	}
+	if n, _ := f.db.ExpireOutbox(f.ctx, f.clock.Now().Add(25*time.Hour)); n["alert"] != 1 {
+		t.Fatalf("undelivered a day later: %v expired, want 1 alert", n)
+	}
+}

@@ -18,3 +18,10 @@ func PrevFire(spec string, now time.Time, loc *time.Location) time.Time {
 	}
 	return prevFire(sched, now, loc)
 }
+
+// RunAutoAlertsOnce runs one pass of the automatic alerts, for tests.
+func (s *Service) RunAutoAlertsOnce(ctx context.Context) {
+	if err := s.autoAlerts(ctx); err != nil {
+		panic(err)
+	}
+}

@@ -149,10 +149,17 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 		if r, err = tx.Release(ctx, id); err != nil {
 			return err
 		}
-		oldSlug := r.Slug
+		oldSlug, wasDraft := r.Slug, r.Status == StatusDraft
 		now := s.now().UTC().Truncate(time.Millisecond)
 		if err := s.apply(&r, in, tax, now); err != nil {
 			return err
+		}
+		// Publishing a draft publishes it now, unless a time is given: its
+		// published_at was only the draft's creation time, and digests
+		// select by published_at (a draft written Monday and published
+		// Wednesday must not fall before Tuesday's digest).
+		if wasDraft && r.Status == StatusPublished && in.PublishedAt == nil && r.PublishedAt.Before(now) {
+			r.PublishedAt = now
 		}
 		if r.Slug == "" {
 			r.Slug = oldSlug

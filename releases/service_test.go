@@ -278,8 +278,15 @@ func TestDraft_NotLiveUntilPublished(t *testing.T) {
 	}
 	c.Add(time.Minute)
 	u, err := svc.Update(ctx, r.ID, releases.Input{Status: ptr("published")})
-	if err != nil || !u.LiveAt.Equal(c.Now()) {
-		t.Fatalf("published draft: %v live_at %v", err, u.LiveAt)
+	if err != nil || !u.LiveAt.Equal(c.Now()) || !u.PublishedAt.Equal(c.Now()) {
+		t.Fatalf("published draft: %v live_at %v published_at %v, want both now", err, u.LiveAt, u.PublishedAt)
+	}
+	// A draft given an explicit time keeps it.
+	in.PublishedAt = ptr("2026-01-01T00:00:00Z")
+	d, _ := svc.Create(ctx, in)
+	u, err = svc.Update(ctx, d.ID, releases.Input{Status: ptr("published"), PublishedAt: ptr("2026-01-01T00:00:00Z")})
+	if err != nil || u.PublishedAt.Format(time.RFC3339) != "2026-01-01T00:00:00Z" {
+		t.Fatalf("explicit time: %v %v", err, u.PublishedAt)
 	}
 }
 
