@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -53,7 +54,12 @@ func buildMsg(c Content, e envelope) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithEncoding(enc), gomail.WithCharset(gomail.CharsetUTF8), gomail.WithNoDefaultUserAgent())
 	m.FromMailAddress(e.From)
 	m.ToMailAddress(&mail.Address{Address: to.Address})
-	m.Subject(oneLine(c.Subject))
+	// The subject is encoded here (RFC 2047 Q encoded-words on one line)
+	// rather than by go-mail, which folds a long encoded subject right after
+	// "Subject:" so that strict parsers read it back with a leading space;
+	// SPEC 5.2 wants the title exactly. oneLine already removed CR and LF,
+	// and encoded-words cannot carry them.
+	m.SetGenHeaderPreformatted(gomail.HeaderSubject, mime.QEncoding.Encode("UTF-8", oneLine(c.Subject)))
 	m.SetDateWithValue(e.Date)
 	m.SetMessageIDWithValue(e.MsgID)
 	m.SetGenHeader("X-Herald-Kind", e.Kind)
