@@ -113,11 +113,10 @@ func (c *Composer) digest(ctx context.Context, m store.OutboxMessage) (mailer.Co
 }
 
 // personal returns the recipient's signed links. A test copy, sent to an
-// address that is no subscriber, gets links that lead to the subscribe page.
+// address that is no subscriber, carries links of the same shape (signed
+// for no subscriber: they open a page saying so), so that staff see the
+// message exactly as subscribers will.
 func (c *Composer) personal(m store.OutboxMessage) (unsub, prefs string) {
-	if m.SubscriberID == 0 {
-		return c.baseURL + "/subscribe", c.baseURL + "/subscribe"
-	}
 	return c.links.UnsubscribeURL(m.SubscriberID), c.links.PreferencesURL(m.SubscriberID)
 }
 

@@ -85,7 +85,8 @@ func TestCompose_AlertAndDigest(t *testing.T) {
 	}
 	// A test copy to an address that is no subscriber still carries links.
 	got, err = c.Compose(f.ctx, store.OutboxMessage{Kind: "alert", ReleaseID: a.ID, To: "officer@example.org"})
-	if err != nil || got.UnsubscribeURL == "" {
+	if err != nil || !strings.HasPrefix(got.UnsubscribeURL, "https://press.example.org/unsubscribe?token=") ||
+		!strings.Contains(got.Text, "/preferences?token=") {
 		t.Fatalf("test copy: %+v %v", got, err)
 	}
 }

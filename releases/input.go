@@ -30,10 +30,11 @@ type Input struct {
 	Status         *string          `json:"status"`
 }
 
-// List is a list of slugs that also accepts a comma-separated string.
+// List is a list of slugs that also accepts comma-separated strings.
 type List []string
 
-// UnmarshalJSON accepts ["a","b"] or "a,b".
+// UnmarshalJSON accepts ["a","b"], "a,b", and arrays of comma-separated
+// strings (["a,b","c"]).
 func (l *List) UnmarshalJSON(b []byte) error {
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
 		var s string
@@ -47,7 +48,11 @@ func (l *List) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &xs); err != nil {
 		return err
 	}
-	*l = xs
+	out := make(List, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, SplitList(x)...)
+	}
+	*l = out
 	return nil
 }
 

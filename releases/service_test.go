@@ -145,6 +145,9 @@ func TestCreate_SanitizesHTML(t *testing.T) {
 		if !strings.Contains(r.BodyHTML, `href="https://example.org"`) {
 			t.Errorf("%s body lost a safe link: %s", format, r.BodyHTML)
 		}
+		if format == "html" && r.Body != r.BodyHTML {
+			t.Errorf("an HTML body is stored unsanitized: %s", r.Body)
+		}
 	}
 }
 
@@ -396,5 +399,22 @@ func TestAddTerm(t *testing.T) {
 		if _, err := svc.AddTerm(ctx, store.Regions, bad); !errors.As(err, &ve) {
 			t.Errorf("AddTerm(%+v) err = %v, want validation error", bad, err)
 		}
+	}
+}
+
+func TestDecodeInput_ListForms(t *testing.T) {
+	for _, js := range []string{
+		`{"topics":["migration","refugees"]}`,
+		`{"topics":"migration, refugees"}`,
+		`{"topics":["migration,refugees"]}`,
+	} {
+		in, err := releases.DecodeInput([]byte(js))
+		if err != nil || in.Topics == nil || strings.Join(*in.Topics, "|") != "migration|refugees" {
+			t.Errorf("%s -> %v, %v", js, in.Topics, err)
+		}
+	}
+	var ve *releases.ValidationError
+	if _, err := releases.DecodeInput([]byte(`{"topics":5}`)); !errors.As(err, &ve) || ve.Field != "topics" {
+		t.Errorf("wrong type: %v", err)
 	}
 }

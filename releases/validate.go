@@ -108,6 +108,9 @@ func (s *Service) applyBody(r *store.Release, in Input, create bool) error {
 	if strings.TrimSpace(FirstParagraph(h)) == "" && !strings.Contains(h, "<img") {
 		return invalid("body", "has no text once sanitized")
 	}
+	if r.BodyFormat == FormatHTML {
+		body = h // stored HTML is sanitized (SPEC 2); Markdown stays the author's source
+	}
 	r.Body, r.BodyHTML = body, h
 	return nil
 }

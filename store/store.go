@@ -58,6 +58,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("store: create %s: %w", dir, err)
 		}
 	}
+	// The database holds personal data: create it readable by herald only
+	// (SQLite gives its -wal and -shm files the same mode).
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	write, err := sql.Open("sqlite", connString(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

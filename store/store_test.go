@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +129,23 @@ func TestVersion_BumpsOnReleaseWrites(t *testing.T) {
 	tv, _ := db.Version(ctx, "taxonomy")
 	if v2 <= v1 || tv < 2 {
 		t.Fatalf("versions did not move: releases %d -> %d, taxonomy %d", v1, v2, tv)
+	}
+}
+
+func TestOpen_DatabaseIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, p := range []string{path, path + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue // no WAL file yet
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v; it holds personal data", p, st.Mode().Perm())
+		}
 	}
 }
