@@ -150,14 +150,18 @@ type adminPage struct {
 	FormCSS  string // subscribe.css: the public forms' look
 	AdminCSS string
 	Script   string
-	CSRF     string // the session's CSRF token; "" on the login page
-	Notice   string // a confirmation of what was just done
-	Error    string // a problem with what was just asked
+	// ZoneScript pre-selects the browser's time zone (shared with the
+	// public forms).
+	ZoneScript string
+	CSRF       string // the session's CSRF token; "" on the login page
+	Notice     string // a confirmation of what was just done
+	Error      string // a problem with what was just asked
 }
 
 func (a *admin) page(sess *session, title, nav string) adminPage {
 	p := adminPage{SiteName: a.w.opts.SiteName, Title: title, Nav: nav,
-		CSS: a.w.staticURL["herald.css"], FormCSS: a.w.staticURL["subscribe.css"], AdminCSS: a.w.staticURL["admin.css"], Script: a.w.staticURL["admin.js"]}
+		CSS: a.w.staticURL["herald.css"], FormCSS: a.w.staticURL["subscribe.css"], AdminCSS: a.w.staticURL["admin.css"], Script: a.w.staticURL["admin.js"],
+		ZoneScript: a.w.staticURL["timezone.js"]}
 	if sess != nil {
 		p.CSRF = a.csrfToken(sess)
 	}

@@ -63,7 +63,7 @@ type messageView struct {
 }
 
 func (s *Web) subAssets() subAssets {
-	return subAssets{FormCSS: s.staticURL["subscribe.css"], Script: s.staticURL["subscribe.js"]}
+	return subAssets{FormCSS: s.staticURL["subscribe.css"], Script: s.staticURL["timezone.js"]}
 }
 
 // tokenPage sets the headers of a page reached by a link with a token: never

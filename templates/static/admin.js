@@ -11,34 +11,6 @@
     }
   }
 
-  // The browser's time zone for a new release's embargo field.
-  function detectZone() {
-    var select = document.getElementById("timezone");
-    if (!select || !select.hasAttribute("data-detect") || !window.Intl || !Intl.DateTimeFormat) {
-      return;
-    }
-    var zone;
-    try {
-      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    } catch (e) {
-      return;
-    }
-    if (!zone || !/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) {
-      return;
-    }
-    for (var i = 0; i < select.options.length; i++) {
-      if (select.options[i].value === zone) {
-        select.selectedIndex = i;
-        return;
-      }
-    }
-    var option = document.createElement("option");
-    option.value = zone;
-    option.textContent = zone.replace(/_/g, " ");
-    select.insertBefore(option, select.firstChild);
-    option.selected = true;
-  }
-
   // "in 2 h 5 min" countdowns of embargoed releases.
   function until(ms) {
     if (ms <= 0) {
@@ -220,7 +192,6 @@
   }
 
   function start() {
-    detectZone();
     countdowns();
     preview();
     progress();

@@ -1,5 +1,6 @@
-// herald subscription form: pre-select the browser's time zone when the
-// form is new (the select works without this script).
+// herald forms (subscribe, preferences, the console's release editor):
+// pre-select the browser's time zone in select#timezone[data-detect] when
+// the form is new. The select works without this script.
 (function () {
   "use strict";
   var select = document.getElementById("timezone");
