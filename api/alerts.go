@@ -8,8 +8,6 @@ import (
 	"strconv"
 
 	"herald/dispatch"
-	"herald/releases"
-	"herald/store"
 )
 
 type alertRequest struct {
@@ -55,37 +53,6 @@ func (a *API) createAlert(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type alertStatus struct {
-	ID         string  `json:"id"`
-	ReleaseID  string  `json:"release_id"`
-	Audience   string  `json:"audience"`
-	Origin     string  `json:"origin"`
-	Recipients int     `json:"recipients"`
-	Queued     int     `json:"queued"`
-	Sent       int     `json:"sent"`
-	Failed     int     `json:"failed"`
-	Expired    int     `json:"expired"`
-	Cancelled  int     `json:"cancelled"`
-	CreatedAt  string  `json:"created_at"`
-	FinishedAt *string `json:"finished_at"`
-}
-
-// AlertStatusJSON is the JSON of GET /api/v1/alerts/{id}; the admin UI
-// polls the same shape.
-func AlertStatusJSON(al store.Alert) any {
-	out := alertStatus{
-		ID: strconv.FormatInt(al.ID, 10), ReleaseID: strconv.FormatInt(al.ReleaseID, 10),
-		Audience: al.Audience, Origin: al.Origin, Recipients: al.Recipients,
-		Queued: al.Pending, Sent: al.Sent, Failed: al.Failed, Expired: al.Expired, Cancelled: al.Cancelled,
-		CreatedAt: releases.FormatTime(al.CreatedAt),
-	}
-	if !al.FinishedAt.IsZero() {
-		s := releases.FormatTime(al.FinishedAt)
-		out.FinishedAt = &s
-	}
-	return out
-}
-
 func (a *API) getAlert(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -95,7 +62,7 @@ func (a *API) getAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, AlertStatusJSON(al))
+	writeJSON(w, http.StatusOK, dispatch.NewAlertDocument(al))
 	return nil
 }
 

@@ -333,3 +333,35 @@ func (s *Service) autoAlert(ctx context.Context, id int64) error {
 	}
 	return err
 }
+
+// AlertDocument is an alert's delivery as GET /api/v1/alerts/{id} shows it
+// (SPEC 3), and as the console's progress bar polls it.
+type AlertDocument struct {
+	ID         string  `json:"id"`
+	ReleaseID  string  `json:"release_id"`
+	Audience   string  `json:"audience"`
+	Origin     string  `json:"origin"`
+	Recipients int     `json:"recipients"`
+	Queued     int     `json:"queued"` // not sent yet: waiting, or being sent
+	Sent       int     `json:"sent"`
+	Failed     int     `json:"failed"`
+	Expired    int     `json:"expired"`   // stale (HERALD_ALERT_MAX_AGE), never sent
+	Cancelled  int     `json:"cancelled"` // the subscriber left or bounced
+	CreatedAt  string  `json:"created_at"`
+	FinishedAt *string `json:"finished_at"` // null until no message is waiting
+}
+
+// NewAlertDocument builds the JSON view of an alert.
+func NewAlertDocument(al store.Alert) AlertDocument {
+	d := AlertDocument{
+		ID: strconv.FormatInt(al.ID, 10), ReleaseID: strconv.FormatInt(al.ReleaseID, 10),
+		Audience: al.Audience, Origin: al.Origin, Recipients: al.Recipients,
+		Queued: al.Pending, Sent: al.Sent, Failed: al.Failed, Expired: al.Expired, Cancelled: al.Cancelled,
+		CreatedAt: releases.FormatTime(al.CreatedAt),
+	}
+	if !al.FinishedAt.IsZero() {
+		s := releases.FormatTime(al.FinishedAt)
+		d.FinishedAt = &s
+	}
+	return d
+}

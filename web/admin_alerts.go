@@ -154,22 +154,11 @@ func (a *admin) sendAlert(w http.ResponseWriter, r *http.Request, sess *session)
 
 // alertProgress is the progress of an alert, for the page and its script.
 type alertProgress struct {
-	ID         string         `json:"id"`
-	ReleaseID  string         `json:"release_id"`
-	Audience   string         `json:"audience"`
-	Origin     string         `json:"origin"`
-	Recipients int            `json:"recipients"`
-	Queued     int            `json:"queued"`
-	Sent       int            `json:"sent"`
-	Failed     int            `json:"failed"`
-	Expired    int            `json:"expired"`
-	Cancelled  int            `json:"cancelled"`
-	CreatedAt  string         `json:"created_at"`
-	FinishedAt *string        `json:"finished_at"`
-	Percent    int            `json:"percent"`
-	Done       bool           `json:"done"`
-	Summary    string         `json:"summary"`
-	Problems   []alertProblem `json:"problems"`
+	dispatch.AlertDocument
+	Percent  int            `json:"percent"`
+	Done     bool           `json:"done"`
+	Summary  string         `json:"summary"`
+	Problems []alertProblem `json:"problems"`
 }
 
 type alertProblem struct {
@@ -195,14 +184,7 @@ func (a *admin) progress(r *http.Request) (alertProgress, error) {
 	if err != nil {
 		return alertProgress{}, err
 	}
-	p := alertProgress{ID: strconv.FormatInt(al.ID, 10), ReleaseID: strconv.FormatInt(al.ReleaseID, 10),
-		Audience: al.Audience, Origin: al.Origin, Recipients: al.Recipients, Queued: al.Pending, Sent: al.Sent,
-		Failed: al.Failed, Expired: al.Expired, Cancelled: al.Cancelled, CreatedAt: releases.FormatTime(al.CreatedAt),
-		Problems: []alertProblem{}}
-	if !al.FinishedAt.IsZero() {
-		s := releases.FormatTime(al.FinishedAt)
-		p.FinishedAt = &s
-	}
+	p := alertProgress{AlertDocument: dispatch.NewAlertDocument(al), Problems: []alertProblem{}}
 	processed := al.Sent + al.Failed + al.Expired + al.Cancelled
 	p.Done = !al.QueuedAt.IsZero() && al.Pending == 0
 	switch {
