@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -54,6 +56,17 @@ type Config struct {
 	RetryMin        time.Duration
 	AlertMaxAge     time.Duration
 	LogFormat       string // text | json
+
+	names map[string]string // HERALD_X -> --x, for the settings given as flags
+}
+
+// Name is how messages call a setting: by its flag (--addr) when the flag
+// was given, else by its environment variable (HERALD_ADDR).
+func (c Config) Name(env string) string {
+	if n, ok := c.names[env]; ok {
+		return n
+	}
+	return env
 }
 
 // SMTP is a parsed HERALD_SMTP_URL.
@@ -80,7 +93,7 @@ type setting struct {
 func (r *raw) settings() []setting {
 	return []setting{
 		{"HERALD_ADDR", "addr", DefaultAddr, "listen address", &r.addr},
-		{"HERALD_BASE_URL", "base-url", DefaultBaseURL, "public URL used in every link in mail and feeds", &r.baseURL},
+		{"HERALD_BASE_URL", "base-url", DefaultBaseURL, "public URL used in every link in mail and feeds (default http:// + the listen address)", &r.baseURL},
 		{"HERALD_DATA_DIR", "data-dir", DefaultDataDir, "holds herald.db, maildir/, secret, admin-token", &r.dataDir},
 		{"HERALD_DB", "db", "", "database (default $HERALD_DATA_DIR/herald.db)", &r.db},
 		{"HERALD_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port?tls=none|opportunistic|mandatory or smtps://...; empty writes to the Maildir", &r.smtpURL},
@@ -92,8 +105,8 @@ func (r *raw) settings() []setting {
 		{"HERALD_DIGEST_WEEKLY", "digest-weekly", DefaultDigestWeekly, "cron spec of the weekly digest", &r.digestWeekly},
 		{"HERALD_SEND_CONCURRENCY", "send-concurrency", strconv.Itoa(DefaultSendConcurrency), "SMTP connections used in parallel", &r.concurrency},
 		{"HERALD_SEND_RATE", "send-rate", "0", "messages per second, all connections together (0 = no limit)", &r.rate},
-		{"HERALD_RETRY_MIN", "retry-min", DefaultRetryMin.String(), "first retry delay after a temporary failure", &r.retryMin},
-		{"HERALD_ALERT_MAX_AGE", "alert-max-age", DefaultAlertMaxAge.String(), "drop alerts not delivered this long after the release went live", &r.maxAge},
+		{"HERALD_RETRY_MIN", "retry-min", "1m", "first retry delay after a temporary failure", &r.retryMin},
+		{"HERALD_ALERT_MAX_AGE", "alert-max-age", "24h", "drop alerts not delivered this long after the release went live", &r.maxAge},
 		{"HERALD_LOG_FORMAT", "log-format", DefaultLogFormat, "text or json", &r.logFormat},
 	}
 }
@@ -106,7 +119,8 @@ type Loader struct {
 }
 
 // Bind registers one flag per setting on fs, each defaulting to its
-// environment variable, or to herald's default.
+// environment variable, or to herald's default. The flags' printed
+// defaults never show the admin token or a password in a URL.
 func Bind(fs *flag.FlagSet, getenv func(string) string) *Loader {
 	l := &Loader{getenv: getenv, fs: fs}
 	for _, s := range l.r.settings() {
@@ -115,8 +129,74 @@ func Bind(fs *flag.FlagSet, getenv func(string) string) *Loader {
 			def = v
 		}
 		fs.StringVar(s.dst, s.flag, def, s.usage+" ($"+s.env+")")
+		fs.Lookup(s.flag).DefValue = display(s.env, def)
 	}
 	return l
+}
+
+// IsSetting reports whether the flag name (without dashes) is one of the
+// HERALD_* settings rather than a command's own flag.
+func (l *Loader) IsSetting(name string) bool {
+	for _, s := range l.r.settings() {
+		if s.flag == name {
+			return true
+		}
+	}
+	return false
+}
+
+// PrintSettings writes the settings as a usage section: flag, variable,
+// meaning, herald's default and the value the environment gives now. The
+// admin token is never shown, and passwords in URLs are masked.
+func (l *Loader) PrintSettings(w io.Writer) {
+	fmt.Fprintln(w, "settings (each HERALD_* variable is also a flag; flags win):")
+	for _, s := range l.r.settings() {
+		fmt.Fprintf(w, "  --%s VALUE  ($%s)\n    \t%s", s.flag, s.env, s.usage)
+		if s.def != "" && s.env != "HERALD_BASE_URL" { // its usage says its default
+			fmt.Fprintf(w, " (default %q)", s.def)
+		}
+		if v, ok := lookup(l.getenv, s.env); ok {
+			if shown := display(s.env, v); shown != "" {
+				fmt.Fprintf(w, "\n    \tnow %q from $%s", shown, s.env)
+			} else {
+				fmt.Fprintf(w, "\n    \tnow set by $%s (not shown)", s.env)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// display is a setting's value as usage may print it: "" for the admin
+// token, URLs with their password masked.
+func display(env, v string) string {
+	if env == "HERALD_ADMIN_TOKEN" {
+		return ""
+	}
+	return RedactURL(v)
+}
+
+// RedactURL masks the password of a URL (smtp://user:***@host:587); any
+// other string is returned as it is. A URL with credentials that cannot be
+// parsed is masked whole.
+func RedactURL(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "***"
+		}
+		return s
+	}
+	if u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); !has {
+		return s
+	}
+	// Redacted writes the password as "xxxxx"; a user name cannot hold ":".
+	return strings.Replace(u.Redacted(), ":xxxxx@", ":***@", 1)
 }
 
 func lookup(getenv func(string) string, key string) (string, bool) {
@@ -128,15 +208,13 @@ func lookup(getenv func(string) string, key string) (string, bool) {
 // setting: `HERALD_DIGEST_DAILY: bad cron spec "x": ...`.
 func (l *Loader) Load() (Config, error) {
 	r := l.r
-	name := func(env string) string {
-		for _, s := range r.settings() {
-			if s.env == env && flagSet(l.fs, s.flag) {
-				return "--" + s.flag
-			}
+	names := map[string]string{}
+	for _, s := range r.settings() {
+		if flagSet(l.fs, s.flag) {
+			names[s.env] = "--" + s.flag
 		}
-		return env
 	}
-	c := Config{
+	c := Config{names: names,
 		Addr: strings.TrimSpace(r.addr), DataDir: strings.TrimSpace(r.dataDir),
 		SiteName: strings.TrimSpace(r.siteName), AdminToken: strings.TrimSpace(r.adminToken),
 		DigestDaily: strings.TrimSpace(r.digestDaily), DigestWeekly: strings.TrimSpace(r.digestWeekly),
@@ -144,12 +222,16 @@ func (l *Loader) Load() (Config, error) {
 	}
 	var errs []error
 	fail := func(env, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", name(env), fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s: %s", c.Name(env), fmt.Sprintf(format, args...)))
 	}
 	if c.Addr == "" {
 		fail("HERALD_ADDR", "must not be empty")
 	}
-	c.BaseURL = parseBaseURL(r.baseURL, func(msg string) { fail("HERALD_BASE_URL", "%s", msg) })
+	baseURL := r.baseURL
+	if _, fromEnv := lookup(l.getenv, "HERALD_BASE_URL"); !fromEnv && !flagSet(l.fs, "base-url") {
+		baseURL = baseURLFor(c.Addr)
+	}
+	c.BaseURL = parseBaseURL(baseURL, func(msg string) { fail("HERALD_BASE_URL", "%s", msg) })
 	if c.DataDir == "" {
 		fail("HERALD_DATA_DIR", "must not be empty")
 	}
@@ -217,11 +299,29 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return found
 }
 
+// baseURLFor is the base URL when none is set: the listen address, with
+// 127.0.0.1 for an unspecified host (":9090", "0.0.0.0:9090", "[::]:9090").
+// The default address, one that cannot be parsed, and port 0 (a port the
+// system picks, as tests do) keep DefaultBaseURL.
+func baseURLFor(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || addr == DefaultAddr {
+		return DefaultBaseURL
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return DefaultBaseURL
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 func parseBaseURL(s string, fail func(string)) string {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		fail(fmt.Sprintf("%q must be an absolute http or https URL such as https://press.example.org", s))
+		fail(fmt.Sprintf("%q must be an absolute http or https URL such as https://press.example.org", RedactURL(s)))
 		return s
 	}
 	return strings.TrimRight(u.String(), "/")
@@ -288,11 +388,11 @@ func redact(err error) string {
 // write into it.
 func (c Config) PrepareDataDir() error {
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
-		return fmt.Errorf("HERALD_DATA_DIR: cannot create %s: %v", c.DataDir, errors.Unwrap(err))
+		return fmt.Errorf("%s: cannot create %s: %v", c.Name("HERALD_DATA_DIR"), c.DataDir, errors.Unwrap(err))
 	}
 	f, err := os.CreateTemp(c.DataDir, ".write-test-*")
 	if err != nil {
-		return fmt.Errorf("HERALD_DATA_DIR: %s is not writable: %v", c.DataDir, errors.Unwrap(err))
+		return fmt.Errorf("%s: %s is not writable: %v", c.Name("HERALD_DATA_DIR"), c.DataDir, errors.Unwrap(err))
 	}
 	f.Close()
 	os.Remove(f.Name())

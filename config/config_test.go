@@ -146,3 +146,102 @@ func TestPrepareDataDir_Unwritable(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestLoad_BaseURLFromAddr(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"defaults", nil, nil, "http://127.0.0.1:8080"},
+		{"addr flag", nil, []string{"--addr", "127.0.0.1:9090"}, "http://127.0.0.1:9090"},
+		{"addr env", map[string]string{"HERALD_ADDR": "127.0.0.1:9091"}, nil, "http://127.0.0.1:9091"},
+		{"empty host", nil, []string{"--addr", ":9092"}, "http://127.0.0.1:9092"},
+		{"all IPv4", nil, []string{"--addr", "0.0.0.0:9093"}, "http://127.0.0.1:9093"},
+		{"all IPv6", nil, []string{"--addr", "[::]:9094"}, "http://127.0.0.1:9094"},
+		{"IPv6 loopback", nil, []string{"--addr", "[::1]:9095"}, "http://[::1]:9095"},
+		{"host name", nil, []string{"--addr", "localhost:9096"}, "http://localhost:9096"},
+		{"port 0 keeps the default", nil, []string{"--addr", "127.0.0.1:0"}, "http://127.0.0.1:8080"},
+		{"named port keeps the default", nil, []string{"--addr", "127.0.0.1:http"}, "http://127.0.0.1:8080"},
+		{"base url env wins", map[string]string{"HERALD_BASE_URL": "https://press.example.org"}, []string{"--addr", "127.0.0.1:9097"}, "https://press.example.org"},
+		{"base url flag wins", nil, []string{"--addr", "127.0.0.1:9098", "--base-url", "https://news.example.org/"}, "https://news.example.org"},
+		{"base url set to the default stays", map[string]string{"HERALD_BASE_URL": "http://127.0.0.1:8080"}, []string{"--addr", "127.0.0.1:9099"}, "http://127.0.0.1:8080"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := load(t, tt.env, tt.args...)
+			if err != nil || c.BaseURL != tt.want {
+				t.Fatalf("BaseURL = %q, %v; want %q", c.BaseURL, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBind_UsageHidesSecrets(t *testing.T) {
+	env := map[string]string{
+		"HERALD_ADMIN_TOKEN": "supersecret",
+		"HERALD_SMTP_URL":    "smtp://user:p4ssw0rd@host:587",
+		"HERALD_DB":          "postgres://dbuser:dbp4ss@db/herald",
+	}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	var out strings.Builder
+	fs.SetOutput(&out)
+	l := config.Bind(fs, func(k string) string { return env[k] })
+	fs.PrintDefaults()
+	l.PrintSettings(&out)
+	if err := fs.Parse([]string{"-h"}); err != flag.ErrHelp {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, secret := range []string{"supersecret", "p4ssw0rd", "dbp4ss"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("usage shows %q:\n%s", secret, out.String())
+		}
+	}
+	for _, want := range []string{`smtp://user:***@host:587`, "--admin-token", "$HERALD_ADMIN_TOKEN (not shown)", "$HERALD_SEND_RATE"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The values themselves still work.
+	fs = flag.NewFlagSet("test", flag.ContinueOnError)
+	delete(env, "HERALD_DB")
+	c, err := config.Bind(fs, func(k string) string { return env[k] }).Load()
+	if err != nil || c.AdminToken != "supersecret" || c.SMTP == nil || c.SMTP.Password != "p4ssw0rd" {
+		t.Fatalf("config = %+v, %v", c, err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"smtp://user:p4ssw0rd@host:587", "smtp://user:***@host:587"},
+		{"smtps://u%40x:p%3Ass@mail.example.org?tls=none", "smtps://u%40x:***@mail.example.org?tls=none"},
+		{"smtp://user@host:25", "smtp://user@host:25"},
+		{"smtp://host:25", "smtp://host:25"},
+		{"smtp://user:pa ss@ho st:%zz", "***"},
+		{"127.0.0.1:8080", "127.0.0.1:8080"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := config.RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestConfig_NameBySourceOfSetting(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, nil, "--data-dir", filepath.Join(file, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name("HERALD_DATA_DIR") != "--data-dir" || c.Name("HERALD_ADDR") != "HERALD_ADDR" {
+		t.Fatalf("names: %q %q", c.Name("HERALD_DATA_DIR"), c.Name("HERALD_ADDR"))
+	}
+	if err := c.PrepareDataDir(); err == nil || !strings.HasPrefix(err.Error(), "--data-dir:") {
+		t.Fatalf("err = %v, want it to name --data-dir", err)
+	}
+}

@@ -17,11 +17,11 @@ import (
 func (c Config) Secret() ([]byte, error) {
 	s, _, err := readOrCreate(filepath.Join(c.DataDir, "secret"), 32)
 	if err != nil {
-		return nil, fmt.Errorf("HERALD_DATA_DIR: secret: %w", err)
+		return nil, fmt.Errorf("%s: secret: %w", c.Name("HERALD_DATA_DIR"), err)
 	}
 	key, err := hex.DecodeString(s)
 	if err != nil || len(key) < 16 {
-		return nil, fmt.Errorf("HERALD_DATA_DIR: %s is damaged: expected at least 32 hex digits", filepath.Join(c.DataDir, "secret"))
+		return nil, fmt.Errorf("%s: %s is damaged: expected at least 32 hex digits", c.Name("HERALD_DATA_DIR"), filepath.Join(c.DataDir, "secret"))
 	}
 	return key, nil
 }
@@ -37,7 +37,7 @@ func (c *Config) ResolveAdminToken() (path string, generated bool, err error) {
 	path = filepath.Join(c.DataDir, "admin-token")
 	tok, generated, err := readOrCreate(path, 24)
 	if err != nil {
-		return path, false, fmt.Errorf("HERALD_ADMIN_TOKEN: %w", err)
+		return path, false, fmt.Errorf("%s: %w", c.Name("HERALD_ADMIN_TOKEN"), err)
 	}
 	c.AdminToken = tok
 	return path, generated, nil

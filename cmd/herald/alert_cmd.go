@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"herald/dispatch"
+	"herald/store"
 )
 
 func runAlert(ctx context.Context, e env, args []string) int {
@@ -23,11 +25,20 @@ func runAlert(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	if fs.NArg() != 1 {
-		return usageError(e, fs, "alert needs one RELEASE_ID")
+		return usageError(e, fs, "alert takes exactly one argument, RELEASE_ID (got %d)", fs.NArg())
 	}
 	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 	if err != nil || id <= 0 {
 		return usageError(e, fs, "RELEASE_ID must be a release's numeric id, got %q", fs.Arg(0))
+	}
+	// Flag values are checked before any work (SPEC 1: usage errors exit 2).
+	switch strings.ToLower(strings.TrimSpace(*audience)) {
+	case dispatch.AudienceMatching, dispatch.AudienceImmediate:
+	default:
+		return usageError(e, fs, "--audience must be matching or immediate, got %q", *audience)
+	}
+	if *testTo != "" && !oneAddress(*testTo) {
+		return usageError(e, fs, "--test-to must be one email address, got %q", *testTo)
 	}
 	a, err := open(ctx, e, loader, slog.LevelWarn)
 	if err != nil {
@@ -35,20 +46,22 @@ func runAlert(ctx context.Context, e env, args []string) int {
 	}
 	defer a.close()
 	res, err := a.dispatch.Alert(ctx, dispatch.AlertRequest{ReleaseID: id, Audience: *audience, DryRun: *dry, TestTo: *testTo})
-	if errors.Is(err, dispatch.ErrNotLive) {
+	switch {
+	case errors.Is(err, dispatch.ErrNotLive):
 		return fail(e, fmt.Errorf("release %d is not live (a draft, or under embargo); only live releases can be alerted", id))
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		return fail(e, fmt.Errorf("release %d not found", id))
+	case err != nil:
 		return fail(e, err)
 	}
 	switch {
 	case *dry:
-		fmt.Fprintf(e.stdout, "dry run: %d recipients%s\n", res.Recipients, breakdown(res))
+		fmt.Fprintf(e.stdout, "dry run: %s%s\n", plural(res.Recipients, "recipient", "recipients"), breakdown(res))
 		return exitOK
 	case *testTo != "":
 		fmt.Fprintf(e.stdout, "alert %d: a test copy is queued for %s\n", res.AlertID, *testTo)
 	default:
-		fmt.Fprintf(e.stdout, "alert %d: %d messages queued%s\n", res.AlertID, res.Recipients, breakdown(res))
+		fmt.Fprintf(e.stdout, "alert %d: %s queued%s\n", res.AlertID, plural(res.Recipients, "message", "messages"), breakdown(res))
 	}
 	if *follow {
 		a.followAlert(ctx, e, res.AlertID)
@@ -88,6 +101,14 @@ func (a *app) followAlert(ctx context.Context, e env, id int64) {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// oneAddress reports whether s is a single email address, as an alert's
+// test copy needs (no list, no line break).
+func oneAddress(s string) bool {
+	s = strings.TrimSpace(s)
+	_, err := mail.ParseAddress(s)
+	return err == nil && !strings.ContainsAny(s, "\r\n,;") && len(s) <= 254
 }
 
 func breakdown(res dispatch.AlertResult) string {
@@ -137,7 +158,7 @@ func reorder(args []string) []string {
 // argument: every flag but the booleans does.
 func takesValue(flag string) bool {
 	switch strings.TrimLeft(flag, "-") {
-	case "dry-run", "json", "demo", "follow", "h", "help":
+	case "dry-run", "json", "demo", "follow", "all", "quiet", "h", "help":
 		return false
 	}
 	return true
@@ -149,8 +170,11 @@ func runDigest(ctx context.Context, e env, args []string) int {
 	if code, ok := parse(fs, reorder(args)); !ok {
 		return code
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != dispatch.CadenceDaily && fs.Arg(0) != dispatch.CadenceWeekly) {
-		return usageError(e, fs, "digest needs daily or weekly")
+	if fs.NArg() != 1 {
+		return usageError(e, fs, "digest takes exactly one argument, daily or weekly (got %d)", fs.NArg())
+	}
+	if fs.Arg(0) != dispatch.CadenceDaily && fs.Arg(0) != dispatch.CadenceWeekly {
+		return usageError(e, fs, "digest takes daily or weekly, got %q", fs.Arg(0))
 	}
 	a, err := open(ctx, e, loader, slog.LevelWarn)
 	if err != nil {
@@ -162,9 +186,11 @@ func runDigest(ctx context.Context, e env, args []string) int {
 		return fail(e, err)
 	}
 	if *dry {
-		fmt.Fprintf(e.stdout, "dry run: %d %s digests would be queued (%d subscribers looked at)\n", res.Recipients, fs.Arg(0), res.Examined)
+		fmt.Fprintf(e.stdout, "dry run: %s would be queued (%s looked at)\n",
+			plural(res.Recipients, fs.Arg(0)+" digest", fs.Arg(0)+" digests"), plural(res.Examined, "subscriber", "subscribers"))
 		return exitOK
 	}
-	fmt.Fprintf(e.stdout, "digest run %d: %d %s digests queued (%d subscribers looked at)\n", res.RunID, res.Recipients, fs.Arg(0), res.Examined)
+	fmt.Fprintf(e.stdout, "digest run %d: %s queued (%s looked at)\n", res.RunID,
+		plural(res.Recipients, fs.Arg(0)+" digest", fs.Arg(0)+" digests"), plural(res.Examined, "subscriber", "subscribers"))
 	return exitOK
 }

@@ -38,7 +38,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	log := newLogger(e.stderr, cfg.LogFormat, level)
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {
-		return nil, fmt.Errorf("HERALD_DB: %w", err)
+		return nil, fmt.Errorf("%s: %w", cfg.Name("HERALD_DB"), err)
 	}
 	a := &app{cfg: cfg, log: log, db: db}
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})

@@ -54,7 +54,7 @@ func newMailer(a *app, reg prometheus.Registerer, progress func(mailer.Stats)) (
 }
 
 func runDeliver(ctx context.Context, e env, args []string) int {
-	fs, loader := flags(e, "deliver", "[settings]")
+	fs, loader := flags(e, "deliver", "")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -82,7 +82,7 @@ func runDeliver(ctx context.Context, e env, args []string) int {
 		st.Sent, st.Failed, st.Deferred, st.Expired, st.Cancelled)
 	code := exitOK
 	if st.Failed > 0 {
-		fmt.Fprintf(e.stderr, "herald: %d message(s) failed permanently (see the log above)\n", st.Failed)
+		fmt.Fprintf(e.stderr, "herald: %s permanently (see the log above)\n", plural(st.Failed, "message failed", "messages failed"))
 		code = exitFail
 	}
 	if left := q.Due + q.Deferred; left > 0 {
@@ -90,7 +90,7 @@ func runDeliver(ctx context.Context, e env, args []string) int {
 		if !q.NextAt.IsZero() {
 			next = ", next attempt at " + q.NextAt.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(e.stderr, "herald: %d message(s) remain deferred for a later attempt%s; run deliver again then\n", left, next)
+		fmt.Fprintf(e.stderr, "herald: %s for a later attempt%s; run deliver again then\n", plural(left, "message remains deferred", "messages remain deferred"), next)
 		code = exitFail
 	}
 	return code

@@ -163,7 +163,7 @@ func TestDeliver_Command(t *testing.T) {
 	queueConfirmationsMore(t, dataDir)
 	stderr.Reset()
 	code = run(context.Background(), []string{"herald", "deliver"}, getenv, strings.NewReader(""), &stdout, &stderr)
-	if code != exitFail || !strings.Contains(stderr.String(), "remain deferred") {
+	if code != exitFail || !strings.Contains(stderr.String(), "1 message remains deferred") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 	stderr.Reset()

@@ -108,7 +108,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("HERALD_ADDR: cannot listen on %s: %w", cfg.Addr, errors.Unwrap(err))
+		return fmt.Errorf("%s: cannot listen on %s: %w", cfg.Name("HERALD_ADDR"), cfg.Addr, errors.Unwrap(err))
 	}
 	srv := &http.Server{
 		Handler:           handler,

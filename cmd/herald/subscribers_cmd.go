@@ -104,7 +104,7 @@ func runSubscribersExport(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	fmt.Fprintf(e.stderr, "herald: exported %d subscribers to %s\n", n, fs.Arg(0))
+	fmt.Fprintf(e.stderr, "herald: exported %s to %s\n", plural(n, "subscriber", "subscribers"), fs.Arg(0))
 	return exitOK
 }
 

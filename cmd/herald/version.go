@@ -15,6 +15,9 @@ func runVersion(_ context.Context, e env, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
+	if fs.NArg() > 0 {
+		return usageError(e, fs, "version takes no arguments, got %q", fs.Arg(0))
+	}
 	rev := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
