@@ -348,3 +348,57 @@ func TestAlert_StaleGuardCountsFromTheStaffRequest(t *testing.T) {
 		t.Fatalf("undelivered a day later: %v expired, want 1 alert", n)
 	}
 }
+
+func TestDispatch_OnlyActiveSubscribersReceive(t *testing.T) {
+	f := newFixture(t)
+	active := f.subscriber(sub{email: "active@example.org", cadence: "daily"})
+	others := map[string]store.Subscriber{}
+	for _, st := range []string{"pending", "unsubscribed", "bounced"} {
+		s, err := f.subs.Add(f.ctx, subscribers.AddRequest{Email: st + "@example.org"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != "pending" {
+			if _, err := f.subs.Patch(f.ctx, s.ID, subscribers.PatchRequest{Status: &st}); err != nil {
+				t.Fatalf("make %s: %v", st, err)
+			}
+		}
+		others[st] = s
+	}
+	f.clock.Add(time.Minute)
+	r := f.release(rel{title: "News", lang: "en", topics: []string{"migration"}})
+	if res, _ := f.disp.Alert(f.ctx, dispatch.AlertRequest{ReleaseID: r.ID}); res.Recipients != 1 {
+		t.Fatalf("alert reached %d, want only the active subscriber", res.Recipients)
+	}
+	f.clock.Add(time.Minute)
+	f.release(rel{title: "More", lang: "en", topics: []string{"migration"}})
+	if res, _ := f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"}); res.Recipients != 1 {
+		t.Fatalf("digest reached %d, want only the active subscriber", res.Recipients)
+	}
+	if len(f.mails(active.ID, "alert")) != 1 || len(f.mails(active.ID, "digest")) != 1 {
+		t.Fatal("the active subscriber missed a message")
+	}
+	for st, s := range others {
+		for _, kind := range []string{"alert", "digest"} {
+			if n := len(f.mails(s.ID, kind)); n != 0 {
+				t.Errorf("a %s subscriber got %d %s messages", st, n, kind)
+			}
+		}
+	}
+}
+
+func TestAlert_StaffAfterAutomaticSkipsThoseAlreadyAlerted(t *testing.T) {
+	f := newFixture(t)
+	imm := f.subscriber(sub{email: "imm@example.org", cadence: "immediate"})
+	daily := f.subscriber(sub{email: "daily@example.org", cadence: "daily"})
+	f.clock.Add(time.Minute)
+	r := f.release(rel{title: "Urgent", lang: "en", topics: []string{"emergencies"}})
+	f.disp.RunAutoAlertsOnce(f.ctx)
+	res, err := f.disp.Alert(f.ctx, dispatch.AlertRequest{ReleaseID: r.ID, Audience: "matching"})
+	if err != nil || res.Recipients != 1 || res.ByCadence["daily"] != 1 {
+		t.Fatalf("staff alert after the automatic one: %+v %v, want only the daily subscriber", res, err)
+	}
+	if len(f.mails(imm.ID, "alert")) != 1 || len(f.mails(daily.ID, "alert")) != 1 {
+		t.Fatal("someone got the release twice or not at all")
+	}
+}

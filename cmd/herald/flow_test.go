@@ -229,5 +229,69 @@ func TestFlow_DigestOncePerRun(t *testing.T) {
 	if code := d.api(t, token, "POST", "/api/v1/digests/daily/run", "", &run); code != 202 || run.Recipients != 0 {
 		t.Fatalf("repeated run: %d %+v", code, run)
 	}
+
+	// A staff alert: its progress reaches the totals.
+	var rel struct{ ID string }
+	d.api(t, token, "POST", "/api/v1/releases", `{"title":"Urgent","body":"b","topics":["emergencies"],"regions":["americas"]}`, &rel)
+	var alert struct {
+		AlertID    string `json:"alert_id"`
+		Recipients int
+	}
+	if code := d.api(t, token, "POST", "/api/v1/releases/"+rel.ID+"/alert", `{"audience":"matching"}`, &alert); code != 202 || alert.Recipients != 1 {
+		t.Fatalf("alert: %d %+v", code, alert)
+	}
+	var st struct {
+		Recipients, Queued, Sent, Failed int
+		FinishedAt                       *string `json:"finished_at"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for st.FinishedAt == nil && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		d.api(t, token, "GET", "/api/v1/alerts/"+alert.AlertID, "", &st)
+	}
+	if st.FinishedAt == nil || st.Sent != 1 || st.Recipients != 1 || st.Queued != 0 || st.Failed != 0 {
+		t.Fatalf("alert progress: %+v", st)
+	}
 	d.stop(t)
+}
+
+// TestFlow_DigestMissedWhileDownIsMadeUpOnce stops the daemon over a
+// scheduled digest time (a cron spec firing every minute) and checks that
+// the next start sends exactly one digest.
+func TestFlow_DigestMissedWhileDownIsMadeUpOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a minute boundary")
+	}
+	srv := smtptest.New(t, smtptest.Options{})
+	dir := t.TempDir()
+	env := []string{fmt.Sprintf("HERALD_SMTP_URL=smtp://%s?tls=none", srv.Addr), "HERALD_DIGEST_DAILY=* * * * *"}
+	if s := time.Now().Second(); s > 40 { // leave the setup a quiet minute
+		time.Sleep(time.Duration(61-s) * time.Second)
+	}
+	d := startDaemon(t, dir, env...)
+	token := readToken(t, dir)
+	if code := d.api(t, token, "POST", "/api/v1/subscribers", `{"email":"desk@example.org","cadence":"daily","confirmed":true}`, nil); code != 201 {
+		t.Fatalf("add subscriber: %d", code)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if code := d.api(t, token, "POST", "/api/v1/releases", `{"title":"While you were away","body":"b","topics":["migration"]}`, nil); code != 201 {
+		t.Fatal("create release")
+	}
+	d.stop(t)
+	if srv.Count() != 0 {
+		t.Fatal("a digest went out before the scheduled time")
+	}
+	next := time.Now().Truncate(time.Minute).Add(time.Minute)
+	time.Sleep(time.Until(next) + time.Second) // the daemon is down at the fire time
+
+	d = startDaemon(t, dir, env...)
+	got := parseMail(t, srv.Wait(t, 1, 20*time.Second)[0])
+	if got.header.Get("X-Herald-Kind") != "digest" || !strings.Contains(got.text, "While you were away") {
+		t.Fatalf("made-up digest: %v\n%s", got.header, got.text)
+	}
+	time.Sleep(3 * time.Second)
+	d.stop(t)
+	if n := srv.Count(); n != 1 {
+		t.Fatalf("%d digests after the restart, want exactly 1", n)
+	}
 }

@@ -112,8 +112,10 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	}
 	srv := &http.Server{
 		Handler:           handler,
+		// Slow clients are cut off while sending headers; bodies are bounded
+		// by each handler (1 MiB for the API, a streamed CSV import may take
+		// longer than any fixed read timeout would allow).
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
