@@ -111,7 +111,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return fmt.Errorf("%s: cannot listen on %s: %w", cfg.Name("HERALD_ADDR"), cfg.Addr, errors.Unwrap(err))
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: handler,
 		// Slow clients are cut off while sending headers; bodies are bounded
 		// by each handler (1 MiB for the API, a streamed CSV import may take
 		// longer than any fixed read timeout would allow).
