@@ -5,31 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"herald/dispatch"
+	"herald/internal/clocktest"
 	"herald/releases"
 	"herald/store"
 	"herald/store/storetest"
 	"herald/subscribers"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type fixture struct {
 	t     testing.TB
 	ctx   context.Context
 	db    *store.DB
-	clock *clock
+	clock *clocktest.Clock
 	rel   *releases.Service
 	subs  *subscribers.Service
 	disp  *dispatch.Service
@@ -38,7 +29,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), db: storetest.New(t),
-		clock: &clock{t: time.Date(2026, 7, 6, 12, 0, 0, 0, time.UTC)}}
+		clock: clocktest.New(time.Date(2026, 7, 6, 12, 0, 0, 0, time.UTC))}
 	f.rel = releases.New(f.db, releases.Options{Now: f.clock.Now})
 	if _, err := f.rel.EnsureDefaultTaxonomy(f.ctx); err != nil {
 		t.Fatal(err)

@@ -3,32 +3,14 @@ package feeds
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"herald/internal/clocktest"
 	"herald/releases"
 	"herald/store"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // countingLister counts the queries that reach the database.
 type countingLister struct {
@@ -47,7 +29,7 @@ type env struct {
 	db     *store.DB
 	rel    *releases.Service
 	feeds  *Service
-	clock  *clock
+	clock  *clocktest.Clock
 	lister *countingLister
 }
 
@@ -63,7 +45,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	c := &clock{t: t0}
+	c := clocktest.New(t0)
 	rel := releases.New(db, releases.Options{Now: c.Now})
 	if _, err := rel.EnsureDefaultTaxonomy(ctx); err != nil {
 		t.Fatalf("taxonomy: %v", err)

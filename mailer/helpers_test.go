@@ -15,30 +15,21 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"herald/internal/clocktest"
 	"herald/mailer/smtptest"
 	"herald/store"
 	"herald/store/storetest"
 	"herald/templates"
 )
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *clocktest.Clock { return clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
 // testEnv is a database, a test SMTP server and a mailer pointed at it.
 type testEnv struct {
 	db    *store.DB
 	srv   *smtptest.Server
 	m     *Mailer
-	clock *clock
+	clock *clocktest.Clock
 	reg   *prometheus.Registry
 	tpl   *Templates
 	opts  Options

@@ -4,27 +4,18 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"herald/internal/clocktest"
 	"herald/releases"
 	"herald/store"
 	"herald/store/storetest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newService(t testing.TB) (*releases.Service, *clock) {
+func newService(t testing.TB) (*releases.Service, *clocktest.Clock) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 7, 5, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 7, 5, 9, 0, 0, 0, time.UTC))
 	svc := releases.New(storetest.New(t), releases.Options{Now: c.Now})
 	if _, err := svc.EnsureDefaultTaxonomy(context.Background()); err != nil {
 		t.Fatal(err)

@@ -4,39 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"herald/internal/clocktest"
 	"herald/mailer"
 	"herald/releases"
 	"herald/store"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
 type fixture struct {
 	db    *store.DB
 	svc   *Service
-	clock *testClock
+	clock *clocktest.Clock
 }
 
 // newFixture opens a migrated SQLite database in t.TempDir with the
@@ -49,7 +31,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	rel := releases.New(db, releases.Options{Now: clock.Now})
 	if _, err := rel.EnsureDefaultTaxonomy(ctx); err != nil {
 		t.Fatal(err)

@@ -78,7 +78,7 @@ func itoa(n int64) string { return strconvFormat(n) }
 func TestSubscribe_OneNoticePerTenMinutes(t *testing.T) {
 	f := newFixture(t)
 	subscribe(t, f, "ana@example.org", PrefsInput{})
-	f.clock.Advance(9 * time.Minute)
+	f.clock.Add(9 * time.Minute)
 	subscribe(t, f, "ana@example.org", PrefsInput{Cadence: str("immediate")})
 	s := f.mustGet(t, "ana@example.org")
 	if n := len(f.mails(t, s.ID)); n != 1 {
@@ -87,7 +87,7 @@ func TestSubscribe_OneNoticePerTenMinutes(t *testing.T) {
 	if s.Cadence != "immediate" {
 		t.Fatalf("a pending subscriber's new choices are kept: cadence %q", s.Cadence)
 	}
-	f.clock.Advance(time.Minute + time.Second)
+	f.clock.Add(time.Minute + time.Second)
 	subscribe(t, f, "ana@example.org", PrefsInput{})
 	mails := f.mails(t, s.ID)
 	if len(mails) != 2 || mails[1].IdemKey != "confirm:"+itoa(s.ID)+":2" {
@@ -100,11 +100,11 @@ func TestSubscribe_ActiveGetsManageMailAndKeepsPreferences(t *testing.T) {
 	subscribe(t, f, "ana@example.org", PrefsInput{Topics: list("refugees")})
 	s := f.mustGet(t, "ana@example.org")
 	d := notice(t, f.mails(t, s.ID)[0])
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	if _, err := f.svc.Confirm(context.Background(), tokenOf(t, d.ConfirmURL)); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	subscribe(t, f, "ana@example.org", PrefsInput{Topics: list("gender")})
 	s = f.mustGet(t, "ana@example.org")
 	if s.Status != store.SubscriberActive || strings.Join(s.Topics, ",") != "refugees" {
@@ -140,7 +140,7 @@ func TestConfirm(t *testing.T) {
 	if _, err := f.svc.Confirm(ctx, tok[:len(tok)-1]+"A"); !errors.Is(err, ErrBadToken) {
 		t.Fatalf("forged token: %v", err)
 	}
-	f.clock.Advance(2 * time.Hour)
+	f.clock.Add(2 * time.Hour)
 	got, err := f.svc.Confirm(ctx, tok)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestConfirm(t *testing.T) {
 	if got.Status != store.SubscriberActive || !got.ConfirmedAt.Equal(now) || !got.DigestSince.Equal(now) {
 		t.Fatalf("confirmed subscriber %+v", got)
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	if again, err := f.svc.Confirm(ctx, tok); err != nil || !again.ConfirmedAt.Equal(now) {
 		t.Fatalf("confirming twice: %+v, %v", again, err)
 	}
@@ -167,7 +167,7 @@ func TestConfirm_Expired(t *testing.T) {
 	subscribe(t, f, "ana@example.org", PrefsInput{})
 	s := f.mustGet(t, "ana@example.org")
 	tok := tokenOf(t, notice(t, f.mails(t, s.ID)[0]).ConfirmURL)
-	f.clock.Advance(ConfirmTTL + time.Second)
+	f.clock.Add(ConfirmTTL + time.Second)
 	if _, err := f.svc.Confirm(context.Background(), tok); !errors.Is(err, ErrTokenExpired) {
 		t.Fatalf("expired: %v", err)
 	}
@@ -194,7 +194,7 @@ func TestUnsubscribe_CancelsQueuedMailAndResubscribe(t *testing.T) {
 	if _, err := f.svc.Unsubscribe(ctx, PurposeConfirm, f.svc.Tokens().Make(PurposeConfirm, s.ID)); !errors.Is(err, ErrBadToken) {
 		t.Fatalf("unsubscribe with a confirm token: %v", err)
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	back, err := f.svc.Resubscribe(ctx, f.svc.Tokens().Make(PurposePreferences, s.ID), Consent{IP: "198.51.100.1", Page: "/preferences"})
 	if err != nil || back.Status != store.SubscriberActive || !back.DigestSince.Equal(f.clock.Now()) || back.ConsentIP != "198.51.100.1" {
 		t.Fatalf("resubscribe: %+v, %v", back, err)
@@ -209,7 +209,7 @@ func TestSubscribe_UnsubscribedBecomesPendingAgain(t *testing.T) {
 	if _, err := f.svc.Unsubscribe(ctx, PurposeUnsubscribe, f.svc.Tokens().Make(PurposeUnsubscribe, s.ID)); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(11 * time.Minute)
+	f.clock.Add(11 * time.Minute)
 	subscribe(t, f, "ana@example.org", PrefsInput{Cadence: str("weekly")})
 	s = f.mustGet(t, "ana@example.org")
 	mails := f.mails(t, s.ID)
@@ -319,7 +319,7 @@ func TestErase(t *testing.T) {
 		t.Fatalf("outbox rows still tied to the erased subscriber: %+v %v", rows, err)
 	}
 	// Subscribing the erased address again does nothing, silently.
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	subscribe(t, f, "ana@example.org", PrefsInput{})
 	if _, ok := f.byEmail(t, "ana@example.org"); ok {
 		t.Fatal("a suppressed address was subscribed again")

@@ -6,14 +6,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"herald/internal/clocktest"
 )
 
-func newTestTokens(clock *testClock) *Tokens {
+func newTestTokens(clock *clocktest.Clock) *Tokens {
 	return NewTokens(testSecret, "https://press.example.org", clock.Now)
 }
 
 func TestTokens_RoundTrip(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	tk := newTestTokens(clock)
 	for _, p := range []Purpose{PurposeConfirm, PurposeUnsubscribe, PurposePreferences} {
 		for _, id := range []int64{1, 127, 128, 42424242, 1 << 40} {
@@ -30,7 +32,7 @@ func TestTokens_RoundTrip(t *testing.T) {
 }
 
 func TestTokens_Refused(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	tk := newTestTokens(clock)
 	unsub := tk.Make(PurposeUnsubscribe, 7)
 	other := NewTokens([]byte("another secret of enough length!"), "https://press.example.org", clock.Now)
@@ -64,7 +66,7 @@ func TestTokens_Refused(t *testing.T) {
 // Every single-character change of a token is refused, so that a token
 // cannot be re-targeted to another subscriber or purpose.
 func TestTokens_Tampered(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	tk := newTestTokens(clock)
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for _, p := range []Purpose{PurposeConfirm, PurposeUnsubscribe} {
@@ -84,20 +86,20 @@ func TestTokens_Tampered(t *testing.T) {
 }
 
 func TestTokens_ConfirmExpires(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	tk := newTestTokens(clock)
 	confirm := tk.Make(PurposeConfirm, 9)
 	unsub := tk.Make(PurposeUnsubscribe, 9)
 	prefs := tk.Make(PurposePreferences, 9)
-	clock.Advance(ConfirmTTL - time.Minute)
+	clock.Add(ConfirmTTL - time.Minute)
 	if _, err := tk.Verify(PurposeConfirm, confirm); err != nil {
 		t.Fatalf("confirm token refused before 7 days: %v", err)
 	}
-	clock.Advance(2 * time.Minute)
+	clock.Add(2 * time.Minute)
 	if _, err := tk.Verify(PurposeConfirm, confirm); !errors.Is(err, ErrTokenExpired) {
 		t.Fatalf("confirm token after 7 days: %v, want ErrTokenExpired", err)
 	}
-	clock.Advance(10 * 365 * 24 * time.Hour)
+	clock.Add(10 * 365 * 24 * time.Hour)
 	for _, c := range []struct {
 		p   Purpose
 		tok string
@@ -109,7 +111,7 @@ func TestTokens_ConfirmExpires(t *testing.T) {
 }
 
 func TestTokens_URLs(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	tk := NewTokens(testSecret, "https://press.example.org/", clock.Now)
 	for _, c := range []struct {
 		url, path string

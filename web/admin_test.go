@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"herald/internal/clocktest"
 	"herald/mailer/smtptest"
 	"herald/releases"
 	"herald/store"
@@ -122,7 +123,7 @@ func TestAdmin_LoginCookieAndTokenNeverEchoed(t *testing.T) {
 }
 
 func TestAdmin_LoginRateLimit(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	s := newAdminSite(t, adminSiteOpts{now: clock.Now, burst: 3})
 	for i := range 3 {
 		if r := s.post("/admin/login", url.Values{"token": {"wrong"}}); r.status != http.StatusUnauthorized {
@@ -134,7 +135,7 @@ func TestAdmin_LoginRateLimit(t *testing.T) {
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || r.header.Get("Set-Cookie") != "" {
 		t.Fatalf("over the limit: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
-	clock.Advance(21 * time.Second)
+	clock.Add(21 * time.Second)
 	if r := s.post("/admin/login", url.Values{"token": {adminToken}}); r.status != http.StatusSeeOther {
 		t.Fatalf("after waiting: %d, want 303", r.status)
 	}
@@ -147,14 +148,14 @@ func TestAdmin_LoginRateLimit(t *testing.T) {
 }
 
 func TestAdmin_SessionExpiry(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	s := newAdminSite(t, adminSiteOpts{now: clock.Now})
 	csrf := s.login()
-	clock.Advance(11*time.Hour + 59*time.Minute)
+	clock.Add(11*time.Hour + 59*time.Minute)
 	if r := s.get("/admin/releases"); r.status != http.StatusOK {
 		t.Fatalf("before expiry: %d", r.status)
 	}
-	clock.Advance(2 * time.Minute)
+	clock.Add(2 * time.Minute)
 	r := s.get("/admin/releases")
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/admin/login?next=") {
 		t.Fatalf("after expiry: %d %q", r.status, r.header.Get("Location"))
@@ -341,7 +342,7 @@ func TestAdmin_EditorValidationKeepsInput(t *testing.T) {
 }
 
 func TestAdmin_EmbargoInTheStaffTimeZone(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	s := newAdminSite(t, adminSiteOpts{now: clock.Now})
 	csrf := s.login()
 	r := s.post("/admin/releases", url.Values{"csrf": {csrf}, "title": {"Embargoed news"}, "body": {"Text."},

@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
+	"herald/internal/clocktest"
 	"herald/mailer"
 	"herald/releases"
 	"herald/store"
@@ -24,30 +24,13 @@ import (
 	"herald/templates"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 const testBase = "https://press.example.org"
 
 type site struct {
 	t      *testing.T
 	db     *store.DB
 	subs   *subscribers.Service
-	clock  *testClock
+	clock  *clocktest.Clock
 	srv    *httptest.Server
 	client *http.Client
 }
@@ -61,7 +44,7 @@ func newSite(t *testing.T, burst int) *site {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	rel := releases.New(db, releases.Options{Now: clock.Now})
 	if _, err := rel.EnsureDefaultTaxonomy(ctx); err != nil {
 		t.Fatal(err)
@@ -491,7 +474,7 @@ func TestTokens_BadAndExpiredLinks(t *testing.T) {
 		t.Fatalf("a refused link changed something: %s %s", a.Status, b.Status)
 	}
 	// Expired confirmation: 410, nothing changes.
-	s.clock.Advance(subscribers.ConfirmTTL + time.Minute)
+	s.clock.Add(subscribers.ConfirmTTL + time.Minute)
 	checkPage(t, s.get(confirm), http.StatusGone)
 	r := s.do("POST", confirm, "application/x-www-form-urlencoded", "")
 	checkPage(t, r, http.StatusGone)
@@ -502,7 +485,7 @@ func TestTokens_BadAndExpiredLinks(t *testing.T) {
 		t.Fatalf("expired confirmation changed status to %s", a.Status)
 	}
 	// Unsubscribe links keep working, here years later.
-	s.clock.Advance(3 * 365 * 24 * time.Hour)
+	s.clock.Add(3 * 365 * 24 * time.Hour)
 	r = s.do("POST", "/unsubscribe?token="+bobUnsub, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click")
 	if b := s.mustSubscriber("bob@example.org"); r.status != http.StatusOK || b.Status != store.SubscriberUnsubscribed {
 		t.Fatalf("old unsubscribe link: %d, %s", r.status, b.Status)
