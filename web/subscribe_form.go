@@ -96,10 +96,12 @@ type ipClient struct {
 
 const maxLimiterEntries = 10000
 
-// Defaults of the subscribe rate limit: a burst of 5, then one every 6 s.
+// Defaults of the subscribe rate limit per client IP: a burst of 20 (a
+// newsroom behind one address, a scripted test), then one every 2 s. The
+// 10-minute limit per address is what protects inboxes.
 const (
-	DefaultSubscribeLimit = rate.Limit(1.0 / 6)
-	DefaultSubscribeBurst = 5
+	DefaultSubscribeLimit = rate.Limit(1.0 / 2)
+	DefaultSubscribeBurst = 20
 )
 
 func newIPLimiter(limit rate.Limit, burst int) *ipLimiter {
