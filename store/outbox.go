@@ -508,25 +508,6 @@ func (tx *Tx) CancelQueued(ctx context.Context, now time.Time, subscriberID int6
 	return int(n), nil
 }
 
-const cancelAlert = `UPDATE outbox SET state = 'cancelled', updated_at = ?, last_error = ?
-WHERE alert_id = ? AND state = 'queued'`
-
-// CancelAlertOutbox cancels the queued messages of an alert.
-func (db *DB) CancelAlertOutbox(ctx context.Context, now time.Time, alertID int64, reason string) (int, error) {
-	var n int64
-	err := db.InTx(ctx, func(tx *Tx) error {
-		res, err := tx.tx.ExecContext(ctx, cancelAlert, ms(now), reason, alertID)
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: cancel alert %d mail: %w", alertID, err)
-	}
-	return int(n), nil
-}
-
 const expireStale = `UPDATE outbox SET state = 'expired', updated_at = ?, last_error = 'stale: not sent in time'
 WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at < ?
 RETURNING kind`

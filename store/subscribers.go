@@ -344,20 +344,6 @@ func (db *DB) CountSubscribers(ctx context.Context) (map[string]int, error) {
 }
 
 // cancelSubscriberOutbox stops the mail still queued for a subscriber.
-const cancelSubscriberOutbox = `UPDATE outbox SET state = 'cancelled', updated_at = ?, lease_until = NULL
-WHERE subscriber_id = ? AND state = 'queued'`
-
-// CancelSubscriberOutbox cancels every message still queued for the
-// subscriber (unsubscribe, erasure) and returns how many there were.
-func (tx *Tx) CancelSubscriberOutbox(ctx context.Context, id int64, now time.Time) (int64, error) {
-	res, err := tx.tx.ExecContext(ctx, cancelSubscriberOutbox, ms(now), id)
-	if err != nil {
-		return 0, fmt.Errorf("store: cancel outbox of subscriber %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
-}
-
 // DeleteSubscriber removes the subscriber row (erasure); the outbox keeps
 // its history with subscriber_id set to NULL. ErrNotFound if there is none.
 func (tx *Tx) DeleteSubscriber(ctx context.Context, id int64) error {

@@ -203,7 +203,7 @@ func (s *Service) Patch(ctx context.Context, id int64, req PatchRequest) (store.
 			}
 		}
 		if sub.Status != before.Status && sub.Status != store.SubscriberActive {
-			if _, err := tx.CancelSubscriberOutbox(ctx, id, now); err != nil {
+			if _, err := tx.CancelQueued(ctx, now, id, "subscriber "+sub.Status); err != nil {
 				return err
 			}
 		}
@@ -253,13 +253,13 @@ func changeStatus(sub *store.Subscriber, to string, c Consent, now time.Time) er
 // respect.
 func (s *Service) Erase(ctx context.Context, id int64) error {
 	now := s.clock()
-	var cancelled int64
+	var cancelled int
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		sub, err := tx.Subscriber(ctx, id)
 		if err != nil {
 			return err
 		}
-		if cancelled, err = tx.CancelSubscriberOutbox(ctx, id, now); err != nil {
+		if cancelled, err = tx.CancelQueued(ctx, now, id, "subscriber erased"); err != nil {
 			return err
 		}
 		if err := tx.DeleteSubscriber(ctx, id); err != nil {

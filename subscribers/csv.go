@@ -267,7 +267,7 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 				added++
 			default:
 				if sub.Status != old.Status && sub.Status != store.SubscriberActive {
-					if _, err := tx.CancelSubscriberOutbox(ctx, sub.ID, now); err != nil {
+					if _, err := tx.CancelQueued(ctx, now, sub.ID, "subscriber "+sub.Status); err != nil {
 						return err
 					}
 				}

@@ -368,7 +368,7 @@ func (s *Service) Unsubscribe(ctx context.Context, p Purpose, token string) (sto
 	}
 	now := s.clock()
 	var sub store.Subscriber
-	var cancelled int64
+	var cancelled int
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
 			return err
@@ -377,7 +377,7 @@ func (s *Service) Unsubscribe(ctx context.Context, p Purpose, token string) (sto
 			return nil
 		}
 		unsubscribe(&sub, now)
-		if cancelled, err = tx.CancelSubscriberOutbox(ctx, id, now); err != nil {
+		if cancelled, err = tx.CancelQueued(ctx, now, id, "subscriber unsubscribed"); err != nil {
 			return err
 		}
 		return tx.UpdateSubscriber(ctx, &sub)
