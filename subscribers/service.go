@@ -246,13 +246,12 @@ func (s *Service) ByToken(ctx context.Context, p Purpose, token string) (store.S
 	return sub, err
 }
 
-// Confirm activates the subscriber a confirmation token names (POST
-// /confirm): pending becomes active, with confirmed_at and the digest
-// watermark set to now. Confirming again is harmless. A subscriber who has
-// unsubscribed (or bounced) since gets ErrGone: an old confirmation link
-// does not bring them back.
-func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, error) {
-	id, err := s.tokens.Verify(PurposeConfirm, token)
+// byToken verifies a token for purpose and, in one transaction, hands the
+// subscriber it names to change, which edits it and reports whether there is
+// anything to write. An erased subscriber gives ErrGone.
+func (s *Service) byToken(ctx context.Context, p Purpose, token string,
+	change func(tx *store.Tx, sub *store.Subscriber, now time.Time) (bool, error)) (store.Subscriber, error) {
+	id, err := s.tokens.Verify(p, token)
 	if err != nil {
 		return store.Subscriber{}, err
 	}
@@ -262,19 +261,15 @@ func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, 
 		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
 			return err
 		}
-		switch sub.Status {
-		case store.SubscriberActive:
-			return nil
-		case store.SubscriberPending:
-			activate(&sub, now)
-			return tx.UpdateSubscriber(ctx, &sub)
+		changed, err := change(tx, &sub, now)
+		if err != nil || !changed {
+			return err
 		}
-		return fmt.Errorf("subscriber %d is %s: %w", id, sub.Status, ErrGone)
+		return tx.UpdateSubscriber(ctx, &sub)
 	})
 	if err != nil {
 		return store.Subscriber{}, err
 	}
-	s.log.Info("subscriber confirmed", "subscriber_id", id)
 	return sub, nil
 }
 
@@ -286,12 +281,33 @@ func (s *Service) txSubscriber(ctx context.Context, tx *store.Tx, id int64) (sto
 	return sub, err
 }
 
+// Confirm activates the subscriber a confirmation token names (POST
+// /confirm): pending becomes active, with confirmed_at and the digest
+// watermark set to now. Confirming again is harmless. A subscriber who has
+// unsubscribed (or bounced) since gets ErrGone: an old confirmation link
+// does not bring them back.
+func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, error) {
+	sub, err := s.byToken(ctx, PurposeConfirm, token, func(_ *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
+		switch sub.Status {
+		case store.SubscriberActive:
+			return false, nil
+		case store.SubscriberPending:
+			activate(sub, now)
+			return true, nil
+		}
+		return false, fmt.Errorf("subscriber %d is %s: %w", sub.ID, sub.Status, ErrGone)
+	})
+	if err == nil {
+		s.log.Info("subscriber confirmed", "subscriber_id", sub.ID)
+	}
+	return sub, err
+}
+
 // UpdatePreferences changes the preferences of the subscriber a preferences
 // token names (POST /preferences). The status does not change.
 func (s *Service) UpdatePreferences(ctx context.Context, token string, in PrefsInput) (store.Subscriber, error) {
-	id, err := s.tokens.Verify(PurposePreferences, token)
-	if err != nil {
-		return store.Subscriber{}, err
+	if _, err := s.tokens.Verify(PurposePreferences, token); err != nil {
+		return store.Subscriber{}, err // a forged token is refused before any validation
 	}
 	v, err := s.validator(ctx)
 	if err != nil {
@@ -301,26 +317,20 @@ func (s *Service) UpdatePreferences(ctx context.Context, token string, in PrefsI
 	if err != nil {
 		return store.Subscriber{}, err
 	}
-	now := s.clock()
-	var sub store.Subscriber
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
-			return err
-		}
-		old := PrefsOf(&sub)
+	sub, err := s.byToken(ctx, PurposePreferences, token, func(_ *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
+		old := PrefsOf(sub)
 		next := patch.apply(old)
 		if next.equal(old) {
-			return nil
+			return false, nil
 		}
-		next.applyTo(&sub)
+		next.applyTo(sub)
 		sub.UpdatedAt = now
-		return tx.UpdateSubscriber(ctx, &sub)
+		return true, nil
 	})
-	if err != nil {
-		return store.Subscriber{}, err
+	if err == nil {
+		s.log.Info("subscriber preferences updated", "subscriber_id", sub.ID)
 	}
-	s.log.Info("subscriber preferences updated", "subscriber_id", id)
-	return sub, nil
+	return sub, err
 }
 
 // Resubscribe makes the subscriber a preferences token names active again
@@ -329,28 +339,18 @@ func (s *Service) UpdatePreferences(ctx context.Context, token string, in PrefsI
 // confirmation is needed. The consent record is renewed; the digest
 // watermark restarts from now.
 func (s *Service) Resubscribe(ctx context.Context, token string, c Consent) (store.Subscriber, error) {
-	id, err := s.tokens.Verify(PurposePreferences, token)
-	if err != nil {
-		return store.Subscriber{}, err
-	}
-	now := s.clock()
-	var sub store.Subscriber
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
-			return err
-		}
+	sub, err := s.byToken(ctx, PurposePreferences, token, func(_ *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
 		if sub.Status == store.SubscriberActive {
-			return nil
+			return false, nil
 		}
-		activate(&sub, now)
-		setConsent(&sub, c, now)
-		return tx.UpdateSubscriber(ctx, &sub)
+		activate(sub, now)
+		setConsent(sub, c, now)
+		return true, nil
 	})
-	if err != nil {
-		return store.Subscriber{}, err
+	if err == nil {
+		s.log.Info("subscriber re-subscribed", "subscriber_id", sub.ID)
 	}
-	s.log.Info("subscriber re-subscribed", "subscriber_id", id)
-	return sub, nil
+	return sub, err
 }
 
 // Unsubscribe unsubscribes the subscriber named by an unsubscribe or a
@@ -362,31 +362,20 @@ func (s *Service) Unsubscribe(ctx context.Context, p Purpose, token string) (sto
 	if p != PurposeUnsubscribe && p != PurposePreferences {
 		return store.Subscriber{}, ErrBadToken
 	}
-	id, err := s.tokens.Verify(p, token)
-	if err != nil {
-		return store.Subscriber{}, err
-	}
-	now := s.clock()
-	var sub store.Subscriber
-	var cancelled int
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if sub, err = s.txSubscriber(ctx, tx, id); err != nil {
-			return err
-		}
+	cancelled := 0
+	sub, err := s.byToken(ctx, p, token, func(tx *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
 		if sub.Status == store.SubscriberUnsubscribed || sub.Status == store.SubscriberBounced {
-			return nil
+			return false, nil
 		}
-		unsubscribe(&sub, now)
-		if cancelled, err = tx.CancelQueued(ctx, now, id, "subscriber unsubscribed"); err != nil {
-			return err
-		}
-		return tx.UpdateSubscriber(ctx, &sub)
+		unsubscribe(sub, now)
+		var err error
+		cancelled, err = tx.CancelQueued(ctx, now, sub.ID, "subscriber unsubscribed")
+		return err == nil, err
 	})
-	if err != nil {
-		return store.Subscriber{}, err
+	if err == nil {
+		s.log.Info("subscriber unsubscribed", "subscriber_id", sub.ID, "cancelled_mail", cancelled)
 	}
-	s.log.Info("subscriber unsubscribed", "subscriber_id", id, "cancelled_mail", cancelled)
-	return sub, nil
+	return sub, err
 }
 
 func unsubscribe(sub *store.Subscriber, now time.Time) {
