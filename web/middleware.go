@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"bufio"
 	"errors"
 	"log/slog"
@@ -131,7 +132,7 @@ func Instrument(reg prometheus.Registerer, log *slog.Logger, next http.Handler) 
 	}
 	m.routes.Store(&map[string]*routeMetrics{})
 	reg.MustRegister(m.requests, m.latency)
-	debug := log.Enabled(nil, slog.LevelDebug) //nolint:staticcheck // a nil context is fine for Enabled
+	debug := log.Enabled(context.Background(), slog.LevelDebug)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
