@@ -402,3 +402,39 @@ func TestServe_EmbargoGoesLiveWithoutRequests(t *testing.T) {
 		t.Fatalf("after restart: live_at %v; log:\n%s", got.LiveAt, d.logs)
 	}
 }
+
+func TestServe_JSONLogs(t *testing.T) {
+	cmd := exec.Command(heraldBin, "serve", "--addr", "127.0.0.1:0", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "HERALD_DATA_DIR="+t.TempDir())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	running := false
+	for !running && sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil || line["msg"] == nil || line["level"] == nil {
+			t.Fatalf("log line is not a JSON record: %q", sc.Text())
+		}
+		running = line["msg"] == "herald is running" && line["addr"] != nil
+	}
+	if !running {
+		t.Fatal("no JSON \"herald is running\" record")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		if !json.Valid(sc.Bytes()) {
+			t.Fatalf("log line during shutdown is not JSON: %q", sc.Text())
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
