@@ -56,6 +56,10 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found"})
 	case errors.Is(err, store.ErrConflict):
 		writeJSON(w, http.StatusConflict, errorBody{Error: "already exists"})
+	case store.IsUnavailable(err):
+		a.log.Warn("api request failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the database is unavailable; try again shortly"})
 	default:
 		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error; see the server log"})

@@ -10,13 +10,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"herald/dispatch"
 	"herald/releases"
 	"herald/store"
+	"herald/store/storetest"
 	"herald/subscribers"
 )
 
@@ -32,11 +32,7 @@ type apiSite struct {
 func newAPISite(t *testing.T) *apiSite {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "herald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	rel := releases.New(db, releases.Options{})
 	if _, err := rel.EnsureDefaultTaxonomy(ctx); err != nil {
 		t.Fatal(err)

@@ -240,7 +240,11 @@ func (l *Loader) Load() (Config, error) {
 		c.DB = filepath.Join(c.DataDir, "herald.db")
 	}
 	if strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://") {
-		fail("HERALD_DB", "PostgreSQL is not supported yet by this version; use a SQLite file path")
+		if u, err := url.Parse(c.DB); err != nil || u.Host == "" {
+			fail("HERALD_DB", "%q is not a PostgreSQL URL such as postgres://user:pass@host:5432/herald?sslmode=require", RedactURL(c.DB))
+		}
+	} else if strings.Contains(c.DB, "://") {
+		fail("HERALD_DB", "%q is neither a SQLite file path nor a postgres:// URL", RedactURL(c.DB))
 	}
 	if s := strings.TrimSpace(r.smtpURL); s != "" {
 		smtp, err := ParseSMTPURL(s)

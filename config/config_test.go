@@ -68,7 +68,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"retry", map[string]string{"HERALD_RETRY_MIN": "soon"}, nil, "HERALD_RETRY_MIN"},
 		{"max age", map[string]string{"HERALD_ALERT_MAX_AGE": "0s"}, nil, "HERALD_ALERT_MAX_AGE"},
 		{"log format", map[string]string{"HERALD_LOG_FORMAT": "xml"}, nil, "HERALD_LOG_FORMAT"},
-		{"postgres later", map[string]string{"HERALD_DB": "postgres://db/herald"}, nil, "HERALD_DB"},
+		{"postgres without host", map[string]string{"HERALD_DB": "postgres:///herald"}, nil, "HERALD_DB"},
+		{"db scheme", map[string]string{"HERALD_DB": "mysql://db/herald"}, nil, "HERALD_DB"},
 		{"named by flag when set by flag", nil, []string{"--tz", "Nowhere/Land"}, "--tz"},
 	}
 	for _, tt := range tests {

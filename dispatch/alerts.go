@@ -64,7 +64,9 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 	if req.TestTo != "" {
 		return s.testAlert(ctx, rel, req, now)
 	}
-	members, err := s.db.ReleaseList(ctx, store.ReleaseFilter{GroupKeys: []string{rel.GroupKey()}, Status: "live", LiveAt: now})
+	f := store.ReleaseFilter{Status: "live", LiveAt: now}
+	releases.FilterGroup(&f, &rel)
+	members, err := s.db.ReleaseList(ctx, f)
 	if err != nil {
 		return res, err
 	}

@@ -253,14 +253,14 @@ func (w *digestWindow) covering(ctx context.Context, aud []store.Audience) (*rel
 	keys := map[string]bool{}
 	var groupKeys []string
 	for i := range inWindow {
-		if k := inWindow[i].GroupKey(); !keys[k] && inWindow[i].TranslationKey != "" {
+		if k := inWindow[i].TranslationKey; k != "" && !keys[k] {
 			keys[k] = true
 			groupKeys = append(groupKeys, k)
 		}
 	}
 	all := inWindow
 	if len(groupKeys) > 0 {
-		more, err := w.s.db.ReleaseList(ctx, store.ReleaseFilter{Status: "live", LiveAt: w.until, GroupKeys: groupKeys})
+		more, err := w.s.db.ReleaseList(ctx, store.ReleaseFilter{Status: "live", LiveAt: w.until, TranslationKeys: groupKeys})
 		if err != nil {
 			return nil, err
 		}

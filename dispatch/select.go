@@ -25,7 +25,7 @@ func newReleaseSet(tax *releases.Taxonomy, rs []store.Release) *releaseSet {
 	set := &releaseSet{tax: tax}
 	for i := range rs {
 		r := &rs[i]
-		k := r.GroupKey()
+		k := releases.GroupKey(r)
 		j, ok := idx[k]
 		if !ok {
 			j = len(set.groups)

@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"herald/internal/clocktest"
 	"herald/releases"
 	"herald/store"
+	"herald/store/storetest"
 )
 
 // countingLister counts the queries that reach the database.
@@ -40,11 +40,7 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "herald.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	c := clocktest.New(t0)
 	rel := releases.New(db, releases.Options{Now: c.Now})
 	if _, err := rel.EnsureDefaultTaxonomy(ctx); err != nil {

@@ -60,7 +60,9 @@ func (tx *Tx) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error
 		q += " AND COALESCE(digest_period, confirmed_at, 0) < ?"
 		args = append(args, ms(f.DueFor))
 	}
-	q += " ORDER BY id LIMIT ?"
+	// Locked on PostgreSQL: a second run at the same time (a staff run
+	// beside the schedule) waits for this batch and then finds it done.
+	q += " ORDER BY id LIMIT ?" + tx.e.forUpdate
 	args = append(args, f.Limit)
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -168,13 +170,14 @@ type Alert struct {
 
 // CreateAlert records a new alert job and returns its id.
 func (tx *Tx) CreateAlert(ctx context.Context, a Alert) (int64, error) {
-	res, err := tx.tx.ExecContext(ctx,
-		"INSERT INTO alerts (release_id, audience, origin, test_to, created_at) VALUES (?, ?, ?, ?, ?)",
-		a.ReleaseID, a.Audience, a.Origin, a.TestTo, ms(a.CreatedAt))
+	var id int64
+	err := tx.tx.QueryRowContext(ctx,
+		"INSERT INTO alerts (release_id, audience, origin, test_to, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		a.ReleaseID, a.Audience, a.Origin, a.TestTo, ms(a.CreatedAt)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: create alert: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // AddAlertRecipients adds n to an alert's recipient count.
@@ -214,9 +217,9 @@ func (db *DB) Alert(ctx context.Context, id int64) (Alert, error) {
 	a.CreatedAt, a.QueuedAt = fromMS(created), fromNullMS(queued)
 	var last sql.NullInt64
 	err = db.read.QueryRowContext(ctx, `SELECT
-		COALESCE(SUM(state IN ('queued', 'sending')), 0), COALESCE(SUM(state = 'sent'), 0),
-		COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'expired'), 0),
-		COALESCE(SUM(state = 'cancelled'), 0), MAX(updated_at)
+		COUNT(*) FILTER (WHERE state IN ('queued', 'sending')), COUNT(*) FILTER (WHERE state = 'sent'),
+		COUNT(*) FILTER (WHERE state = 'failed'), COUNT(*) FILTER (WHERE state = 'expired'),
+		COUNT(*) FILTER (WHERE state = 'cancelled'), MAX(updated_at)
 		FROM outbox WHERE alert_id = ?`, id).Scan(&a.Pending, &a.Sent, &a.Failed, &a.Expired, &a.Cancelled, &last)
 	if err != nil {
 		return a, fmt.Errorf("store: alert %d counts: %w", id, err)
@@ -264,11 +267,13 @@ func (db *DB) MarkAutoAlerted(ctx context.Context, id int64, at time.Time) error
 
 // CreateDigestRun records a digest run and returns its id.
 func (tx *Tx) CreateDigestRun(ctx context.Context, cadence, origin string, at time.Time) (int64, error) {
-	res, err := tx.tx.ExecContext(ctx, "INSERT INTO digest_runs (cadence, origin, run_at) VALUES (?, ?, ?)", cadence, origin, ms(at))
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, "INSERT INTO digest_runs (cadence, origin, run_at) VALUES (?, ?, ?) RETURNING id",
+		cadence, origin, ms(at)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: create digest run: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // FinishDigestRun records how many digests a run queued.

@@ -33,10 +33,6 @@ const insertOutboxRow = `(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`
 
 const insertOutboxTail = ` ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key`
 
-// enqueueChunk is how many rows one INSERT statement carries: one statement
-// per row costs more than the row itself in SQLite.
-const enqueueChunk = 64
-
 // Enqueue queues items inside the transaction and returns how many were new;
 // items whose idempotency key is already queued (or was sent) are skipped.
 func (tx *Tx) Enqueue(ctx context.Context, now time.Time, items []OutboxItem) (int, error) {
@@ -59,6 +55,7 @@ func (tx *Tx) EnqueueEach(ctx context.Context, now time.Time, items []OutboxItem
 			full.Close()
 		}
 	}()
+	enqueueChunk := tx.e.enqueueChunk
 	for start := 0; start < len(items); start += enqueueChunk {
 		chunk := items[start:min(start+enqueueChunk, len(items))]
 		q := insertOutboxHead + strings.Repeat(insertOutboxRow+", ", len(chunk)-1) + insertOutboxRow + insertOutboxTail
@@ -181,15 +178,18 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, opts ClaimOptions)
 		opts.Limit = 1
 	}
 	var out []OutboxMessage
-	lapsed, err := db.writeStmt(ctx, selectLapsed)
+	// On PostgreSQL the SELECTs lock what they pick and pass over rows that
+	// another instance is claiming at the same moment.
+	lapsed, err := db.writeStmt(ctx, selectLapsed+db.e.skipLocked)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
-	due, err := db.writeStmt(ctx, selectDue)
+	due, err := db.writeStmt(ctx, selectDue+db.e.skipLocked)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
 	err = db.InTx(ctx, func(tx *Tx) error {
+		out = nil
 		ids, err := tx.queryIDs(ctx, lapsed, ms(now), opts.Limit)
 		if err != nil {
 			return err
@@ -338,7 +338,7 @@ const (
 	markRetry = `UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ?, last_error = ?,
 	lease_until = NULL WHERE id = ? AND state = 'sending'`
 	markReleased = `UPDATE outbox SET state = 'queued', updated_at = ?, lease_until = NULL,
-	attempts = MAX(attempts - 1, 0) WHERE id = ? AND state = 'sending'`
+	attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = ? AND state = 'sending'`
 	markDone = `UPDATE outbox SET state = ?, updated_at = ?, last_error = ?, lease_until = NULL
 	WHERE id = ? AND state = 'sending'`
 	bounceSubscriber = `UPDATE subscribers SET status = 'bounced', bounced_at = ?, updated_at = ?
@@ -346,13 +346,6 @@ const (
 	cancelForSubscriber = `UPDATE outbox SET state = 'cancelled', updated_at = ?, last_error = ?
 	WHERE subscriber_id = ? AND state = 'queued'`
 )
-
-// markSentBulk marks many rows sent in one statement (its own implicit
-// transaction): ?3 is a JSON array of ids, ?4 a JSON object id -> Message-ID.
-// The statement text never changes, so it is prepared once.
-const markSentBulk = `UPDATE outbox SET state = 'sent', sent_at = ?1, updated_at = ?2, last_error = '', lease_until = NULL,
-	message_id = COALESCE(json_extract(?4, '$."' || id || '"'), '')
-WHERE id IN (SELECT value FROM json_each(?3)) AND +state = 'sending'` // +state: look rows up by id, not by the state index
 
 // RecordOutbox stores the outcomes of claimed rows. A row no longer in
 // 'sending' (another process took it up after its lease ran out) is left as
@@ -393,7 +386,9 @@ func (db *DB) markSent(ctx context.Context, now time.Time, ids []int64, msgIDs m
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
 	}
-	st, err := db.writeStmt(ctx, markSentBulk)
+	// One statement (its own implicit transaction) in the engine's form:
+	// its text never changes, so it is prepared once.
+	st, err := db.writeStmt(ctx, db.e.q.markSentBulk)
 	if err == nil {
 		_, err = st.ExecContext(ctx, ms(now), ms(now), string(idJSON), string(midJSON))
 	}
@@ -549,9 +544,9 @@ type OutboxQueue struct {
 func (q OutboxQueue) Depth() int { return q.Due + q.Sending + q.Deferred }
 
 const outboxQueue = `SELECT
-	COALESCE(SUM(state = 'queued' AND next_attempt_at <= ?), 0),
-	COALESCE(SUM(state = 'sending'), 0),
-	COALESCE(SUM(state = 'queued' AND next_attempt_at > ?), 0),
+	COUNT(*) FILTER (WHERE state = 'queued' AND next_attempt_at <= ?),
+	COUNT(*) FILTER (WHERE state = 'sending'),
+	COUNT(*) FILTER (WHERE state = 'queued' AND next_attempt_at > ?),
 	MIN(CASE WHEN state = 'queued' AND next_attempt_at > ? THEN next_attempt_at END)
 FROM outbox WHERE state IN ('queued', 'sending')`
 

@@ -36,15 +36,6 @@ type Release struct {
 	UpdatedAt      time.Time
 }
 
-// GroupKey names the release's translation group: releases sharing a
-// translation_key form one group; a release without one is a group of its own.
-func (r *Release) GroupKey() string {
-	if r.TranslationKey != "" {
-		return "t:" + r.TranslationKey
-	}
-	return "r:" + strconv.FormatInt(r.ID, 10)
-}
-
 // Contact is a press contact of a release.
 type Contact struct {
 	Name  string `json:"name"`
@@ -109,7 +100,7 @@ func (tx *Tx) SlugsWithBase(ctx context.Context, base string, except int64) (map
 const insertRelease = `INSERT INTO releases (guid, slug, title, summary, summary_derived, body, body_format,
 	body_html, url, dateline, language, translation_key, contacts, status, published_at, live_at,
 	created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // InsertRelease stores a new release with its topics and regions and sets
 // r.ID. ErrConflict when the slug or guid is taken.
@@ -118,18 +109,17 @@ func (tx *Tx) InsertRelease(ctx context.Context, r *Release) error {
 	if err != nil {
 		return fmt.Errorf("store: encode contacts: %w", err)
 	}
-	res, err := tx.tx.ExecContext(ctx, insertRelease, r.GUID, r.Slug, r.Title, r.Summary, r.SummaryDerived,
+	var id int64
+	err = tx.tx.QueryRowContext(ctx, insertRelease, r.GUID, r.Slug, r.Title, r.Summary, r.SummaryDerived,
 		r.Body, r.BodyFormat, r.BodyHTML, r.URL, r.Dateline, r.Language, r.TranslationKey, string(contacts),
-		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.CreatedAt), ms(r.UpdatedAt))
+		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.CreatedAt), ms(r.UpdatedAt)).Scan(&id)
 	if isUnique(err) {
 		return fmt.Errorf("store: insert release %q: %w", r.Slug, ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("store: insert release: %w", err)
 	}
-	if r.ID, err = res.LastInsertId(); err != nil {
-		return fmt.Errorf("store: insert release: %w", err)
-	}
+	r.ID = id
 	return tx.setReleaseTerms(ctx, r)
 }
 
@@ -277,7 +267,10 @@ type ReleaseFilter struct {
 	Langs           []string
 	Status          string    // draft | published | embargoed | live
 	LiveAt          time.Time // with Status "live" or "embargoed": the moment "now"
-	GroupKeys       []string  // releases of these translation groups (GroupKey values)
+	// Releases of these translation groups: those with one of
+	// TranslationKeys, and those with no key whose id is in SoloIDs.
+	TranslationKeys []string
+	SoloIDs         []int64
 	PublishedAfter  time.Time // non-zero: published strictly after this
 	After           *Cursor   // keyset pagination: strictly older than this
 	Limit           int
@@ -312,24 +305,16 @@ func (db *DB) ReleaseList(ctx context.Context, f ReleaseFilter) ([]Release, erro
 	if len(f.Langs) > 0 {
 		where = append(where, in("r.language", f.Langs))
 	}
-	if len(f.GroupKeys) > 0 {
-		var keys, ids []string
-		for _, k := range f.GroupKeys {
-			if tk, ok := strings.CutPrefix(k, "t:"); ok {
-				keys = append(keys, tk)
-			} else if id, ok := strings.CutPrefix(k, "r:"); ok {
-				ids = append(ids, id)
-			}
-		}
+	if len(f.TranslationKeys) > 0 || len(f.SoloIDs) > 0 {
 		var ors []string
-		if len(keys) > 0 {
-			ors = append(ors, in("r.translation_key", keys))
+		if len(f.TranslationKeys) > 0 {
+			ors = append(ors, in("r.translation_key", f.TranslationKeys))
 		}
-		if len(ids) > 0 {
-			ors = append(ors, "(r.translation_key = '' AND "+in("CAST(r.id AS TEXT)", ids)+")")
-		}
-		if len(ors) == 0 {
-			return nil, nil
+		if len(f.SoloIDs) > 0 {
+			ors = append(ors, "(r.translation_key = '' AND r.id IN ("+placeholders(len(f.SoloIDs))+"))")
+			for _, id := range f.SoloIDs {
+				args = append(args, id)
+			}
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
@@ -437,6 +422,7 @@ func loadTerms(ctx context.Context, q querier, rs []Release) error {
 func (db *DB) MarkLive(ctx context.Context, now time.Time) ([]int64, error) {
 	var ids []int64
 	err := db.InTx(ctx, func(tx *Tx) error {
+		ids = ids[:0]
 		rows, err := tx.tx.QueryContext(ctx, `UPDATE releases SET live_at = ?
 			WHERE live_at IS NULL AND status = 'published' AND published_at <= ? RETURNING id`, ms(now), ms(now))
 		if err != nil {
@@ -470,9 +456,9 @@ func (db *DB) NextGoLive(ctx context.Context) (time.Time, error) {
 // CountReleases returns release counts by state at now: live, embargoed, draft.
 func (db *DB) CountReleases(ctx context.Context, now time.Time) (live, embargoed, drafts int, err error) {
 	err = db.read.QueryRowContext(ctx, `SELECT
-		COALESCE(SUM(status = 'published' AND published_at <= ?), 0),
-		COALESCE(SUM(status = 'published' AND published_at > ?), 0),
-		COALESCE(SUM(status = 'draft'), 0) FROM releases`, ms(now), ms(now)).Scan(&live, &embargoed, &drafts)
+		COUNT(*) FILTER (WHERE status = 'published' AND published_at <= ?),
+		COUNT(*) FILTER (WHERE status = 'published' AND published_at > ?),
+		COUNT(*) FILTER (WHERE status = 'draft') FROM releases`, ms(now), ms(now)).Scan(&live, &embargoed, &drafts)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("store: count releases: %w", err)
 	}

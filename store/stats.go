@@ -101,7 +101,7 @@ var (
 	// Those who left are counted by their current status: a subscriber
 	// who left and came back is active again and counts as such. So the
 	// last day always equals the current number of active subscribers.
-	growthLeft = `SELECT ` + fmt.Sprintf(dayBucket, "MAX(confirmed_at, COALESCE(unsubscribed_at, bounced_at, updated_at))") + ` AS d,
+	growthLeft = `SELECT ` + fmt.Sprintf(dayBucket, "CASE WHEN confirmed_at > COALESCE(unsubscribed_at, bounced_at, updated_at) THEN confirmed_at ELSE COALESCE(unsubscribed_at, bounced_at, updated_at) END") + ` AS d,
 	COUNT(*) FROM subscribers
 	WHERE status IN ('unsubscribed', 'bounced') AND confirmed_at IS NOT NULL GROUP BY d`
 )
@@ -157,16 +157,17 @@ type DeliveryDay struct {
 	Deferred int // messages waiting for a retry whose last attempt was that day
 }
 
-// deliveryDays counts by day; "+state" keeps SQLite from reading the sent
-// rows through the state index (all of them, ever) instead of the id range.
-var deliveryDays = `SELECT d, COALESCE(SUM(k = 's'), 0), COALESCE(SUM(k = 'f'), 0), COALESCE(SUM(k = 'd'), 0) FROM (
+// deliveryDaysTemplate counts by day; on SQLite, %[1]s is "+state", which
+// keeps it from reading the sent rows through the state index (all of them,
+// ever) instead of the id range.
+var deliveryDaysTemplate = `SELECT d, COUNT(*) FILTER (WHERE k = 's'), COUNT(*) FILTER (WHERE k = 'f'), COUNT(*) FILTER (WHERE k = 'd') FROM (
 	SELECT CASE WHEN state = 'sent' THEN ` + fmt.Sprintf(dayBucket, "sent_at") + ` ELSE ` + fmt.Sprintf(dayBucket, "updated_at") + ` END AS d,
 		CASE WHEN state = 'sent' THEN 's' ELSE 'f' END AS k FROM outbox
-		WHERE id >= ?2 AND +state IN ('sent', 'failed') AND COALESCE(sent_at, updated_at) >= ?1
+		WHERE id >= ?2 AND %[1]s IN ('sent', 'failed') AND COALESCE(sent_at, updated_at) >= ?1
 	UNION ALL
 	SELECT ` + fmt.Sprintf(dayBucket, "updated_at") + `, 'd' FROM outbox
 		WHERE state = 'queued' AND attempts > 0 AND last_error <> '' AND updated_at >= ?1
-) GROUP BY d`
+) AS days GROUP BY d`
 
 // deliveryLookBack is how long before the first day of the chart a message
 // can have been queued and still be sent or failed within the chart: the
@@ -184,7 +185,7 @@ func (db *DB) DeliveryHealth(ctx context.Context, now time.Time, days int) ([]De
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.read.QueryContext(ctx, deliveryDays, ms(first), from)
+	rows, err := db.read.QueryContext(ctx, db.e.q.deliveryDays, ms(first), from)
 	if err != nil {
 		return nil, fmt.Errorf("store: delivery health: %w", err)
 	}
@@ -306,13 +307,15 @@ type TranslationGroup struct {
 	Title     string
 }
 
-const translationGroups = `SELECT translation_key, GROUP_CONCAT(DISTINCT language), MIN(title)
+// translationGroupsTemplate's %s aggregates the distinct languages into one
+// comma-separated string, in the engine's words.
+const translationGroupsTemplate = `SELECT translation_key, %s, MIN(title)
 FROM releases WHERE translation_key <> ''
 GROUP BY translation_key ORDER BY MAX(published_at) DESC LIMIT ?`
 
 // TranslationGroups lists the most recent translation groups.
 func (db *DB) TranslationGroups(ctx context.Context, limit int) ([]TranslationGroup, error) {
-	rows, err := db.read.QueryContext(ctx, translationGroups, limit)
+	rows, err := db.read.QueryContext(ctx, db.e.q.translationGroups, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: translation groups: %w", err)
 	}

@@ -1,7 +1,10 @@
 // Package store owns herald's database: opening it, migrating it, and every
-// SQL statement herald runs. Other packages call its methods and never write
-// SQL themselves, so that a PostgreSQL implementation can later sit beside
-// this SQLite one. It imports only the standard library and the driver.
+// SQL statement herald runs, on SQLite (embedded, the default) and on
+// PostgreSQL (several instances sharing one database, SPEC 6). Other
+// packages call its methods and never write SQL themselves. Statements are
+// written once in plain SQL that both engines run; what differs lives in
+// engine_sqlite.go and engine_postgres.go and in each engine's migrations.
+// It imports only the standard library and the drivers.
 package store
 
 import (
@@ -10,14 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
 
 // Sentinel errors returned by store methods; callers test them with errors.Is.
@@ -28,86 +26,67 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// DB is herald's database. Reads go through a pool of connections; writes go
-// through a single connection that begins IMMEDIATE transactions, so writers
-// inside one process queue in Go and writers in other processes (the CLI next
-// to a running daemon) wait on SQLite's busy timeout instead of failing.
+// DB is herald's database, on SQLite (the embedded default) or PostgreSQL
+// (several instances, SPEC 6). Reads go through a pool of connections;
+// writes go through InTx. On SQLite the write pool is a single connection
+// that begins IMMEDIATE transactions; on PostgreSQL both pools are one.
 type DB struct {
-	read  *sql.DB
-	write *sql.DB
-	path  string
+	read  pool
+	write pool
+	e     *engine
+	path  string // the SQLite file; "" on PostgreSQL
+	dsn   string
 	stmts sync.Map // query -> *sql.Stmt prepared on the write pool (hot paths, see writeStmt)
 }
 
-// busyTimeout is how long a write waits for another process's write to end.
+// busyTimeout is how long a SQLite write waits for another process's write.
 const busyTimeout = 10 * time.Second
 
-// Open opens (creating if needed) the SQLite database at dsn, which is a file
-// path or a "file:" URI, and applies pending migrations. A postgres:// DSN is
-// refused for now with a clear error.
+// Open opens the database named by dsn, a SQLite file path (created if
+// needed), a "file:" URI, or a postgres:// URL, and applies pending
+// migrations.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, errors.New("store: PostgreSQL is not supported by this version of herald; use a SQLite file path")
-	}
-	path := strings.TrimPrefix(dsn, "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("store: create %s: %w", dir, err)
-		}
-	}
-	// The database holds personal data: create it readable by herald only
-	// (SQLite gives its -wal and -shm files the same mode).
-	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
-		f.Close()
-	}
-	write, err := sql.Open("sqlite", connString(path, false))
+	db, err := OpenNoMigrate(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
-	write.SetMaxOpenConns(1)
-	write.SetConnMaxIdleTime(0)
-	read, err := sql.Open("sqlite", connString(path, true))
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
-	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
-	db := &DB{read: read, write: write, path: path}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-// connString builds the driver DSN: WAL so that readers never block the
-// writer, a busy timeout so that the CLI and the daemon can share the file,
-// foreign keys on, and IMMEDIATE write transactions so that a transaction that
-// reads then writes can never fail half-way with SQLITE_BUSY.
-func connString(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
+// OpenNoMigrate opens the database without touching its schema (db check,
+// db copy's source).
+func OpenNoMigrate(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
 	}
-	return path + "?" + q.Encode()
+	return openSQLite(ctx, dsn)
 }
 
-// Path is the database file's path.
+// redactDSN hides the password of a database URL.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Path is the SQLite database file's path ("" on PostgreSQL).
 func (db *DB) Path() string { return db.path }
 
-// Close closes both connection pools.
+// Close closes the connection pools.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	if db.read.db == db.write.db {
+		return db.write.db.Close()
+	}
+	return errors.Join(db.read.db.Close(), db.write.db.Close())
 }
 
 // Ping checks that the database answers a query (GET /healthz).
@@ -122,17 +101,40 @@ func (db *DB) Ping(ctx context.Context) error {
 // Tx is a write transaction. Methods that must commit together with others
 // (a state change and the mail it causes) take a *Tx.
 type Tx struct {
-	tx *sql.Tx
+	tx txConn
+	e  *engine
 }
 
-// InTx runs fn in one IMMEDIATE write transaction, committing when fn returns
-// nil and rolling back otherwise.
+// maxTxAttempts bounds how often InTx runs a transaction that lost a race.
+const maxTxAttempts = 5
+
+// InTx runs fn in one write transaction, committing when fn returns nil and
+// rolling back otherwise. On PostgreSQL a transaction that loses a race with
+// another writer (serialization failure, deadlock, or a unique violation
+// that a re-read would avoid) runs again from the start, so fn must be safe
+// to run more than once: it changes nothing outside the transaction but the
+// values it returns, which it sets afresh on each run.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.inTxOnce(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !db.retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+	}
+}
+
+func (db *DB) retryable(err error) bool {
+	return db.e.isRetryable(err) || (db.e.retryConflicts && (errors.Is(err, ErrConflict) || isUnique(err)))
+}
+
+func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.write.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Tx{tx: tx}); err != nil {
+	if err := fn(&Tx{tx: txConn{tx, db.e}, e: db.e}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -173,11 +175,6 @@ func fromNullMS(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromMS(v.Int64)
-}
-
-// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // placeholders returns "?, ?, ?" for n values.

@@ -15,7 +15,7 @@ import (
 
 func TestOpen_MigratesOnceAndReopens(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "h.db")
+	path := storetest.DSN(t)
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestOpen_MigratesOnceAndReopens(t *testing.T) {
 
 func TestOpen_RefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "h.db")
+	path := storetest.DSN(t)
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -64,10 +64,11 @@ func TestOpen_RefusesNewerSchema(t *testing.T) {
 	}
 }
 
-func TestOpen_RefusesPostgresForNow(t *testing.T) {
-	_, err := store.Open(context.Background(), "postgres://localhost/herald")
-	if err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
-		t.Fatalf("err = %v", err)
+func TestOpen_UnreachablePostgres(t *testing.T) {
+	// Nothing listens on port 1: the error says so at once, with no password.
+	_, err := store.Open(context.Background(), "postgres://herald:s3cret@127.0.0.1:1/herald?connect_timeout=2")
+	if err == nil || !strings.Contains(err.Error(), "cannot reach PostgreSQL") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err = %v, want 'cannot reach PostgreSQL' without the password", err)
 	}
 }
 

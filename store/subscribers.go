@@ -94,7 +94,7 @@ func subscriberArgs(s *Subscriber) []any {
 const insertSubscriber = `INSERT INTO subscribers (email, status, topics, regions, language, cadence,
 	timezone, updated_at, confirmed_at, unsubscribed_at, bounced_at, consent_at, consent_ip,
 	consent_page, consent_prefs, notice_at, notice_seq, digest_since, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // updateSubscriber writes every column a subscriber flow owns; digest_period
 // belongs to the digest scheduler and is left alone.
@@ -107,20 +107,19 @@ WHERE id = ?`
 // InsertSubscriber stores a new subscriber and sets its ID; ErrConflict when
 // the address exists.
 func (tx *Tx) InsertSubscriber(ctx context.Context, s *Subscriber) error {
-	res, err := tx.tx.ExecContext(ctx, insertSubscriber, append(subscriberArgs(s), ms(s.CreatedAt))...)
-	return insertedSubscriber(s, res, err)
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, insertSubscriber, append(subscriberArgs(s), ms(s.CreatedAt))...).Scan(&id)
+	return insertedSubscriber(s, id, err)
 }
 
-func insertedSubscriber(s *Subscriber, res sql.Result, err error) error {
+func insertedSubscriber(s *Subscriber, id int64, err error) error {
 	if isUnique(err) {
 		return fmt.Errorf("store: insert subscriber: %w", ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("store: insert subscriber: %w", err)
 	}
-	if s.ID, err = res.LastInsertId(); err != nil {
-		return fmt.Errorf("store: insert subscriber: %w", err)
-	}
+	s.ID = id
 	return nil
 }
 
@@ -165,13 +164,14 @@ func (tx *Tx) SubscriberWriter(ctx context.Context) (*SubscriberWriter, error) {
 
 // Insert is Tx.InsertSubscriber with the prepared statement.
 func (w *SubscriberWriter) Insert(ctx context.Context, s *Subscriber) error {
-	res, err := w.ins.ExecContext(ctx, append(subscriberArgs(s), ms(s.CreatedAt))...)
-	return insertedSubscriber(s, res, err)
+	var id int64
+	err := w.ins.QueryRowContext(ctx, fixArgs(append(subscriberArgs(s), ms(s.CreatedAt)))...).Scan(&id)
+	return insertedSubscriber(s, id, err)
 }
 
 // Update is Tx.UpdateSubscriber with the prepared statement.
 func (w *SubscriberWriter) Update(ctx context.Context, s *Subscriber) error {
-	res, err := w.upd.ExecContext(ctx, append(subscriberArgs(s), s.ID)...)
+	res, err := w.upd.ExecContext(ctx, fixArgs(append(subscriberArgs(s), s.ID))...)
 	return updatedSubscriber(s, res, err)
 }
 
@@ -189,12 +189,12 @@ func (db *DB) Subscriber(ctx context.Context, id int64) (Subscriber, error) {
 
 // Subscriber reads a subscriber inside the transaction.
 func (tx *Tx) Subscriber(ctx context.Context, id int64) (Subscriber, error) {
-	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"id = ?", id), fmt.Sprint(id))
+	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"id = ?"+tx.e.forUpdate, id), fmt.Sprint(id))
 }
 
 // SubscriberByEmail reads the subscriber with that normalized address.
 func (tx *Tx) SubscriberByEmail(ctx context.Context, email string) (Subscriber, error) {
-	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"email = ?", email), "by address")
+	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"email = ?"+tx.e.forUpdate, email), "by address")
 }
 
 func oneSubscriber(row *sql.Row, what string) (Subscriber, error) {
@@ -217,7 +217,7 @@ func (tx *Tx) SubscribersByEmail(ctx context.Context, emails []string) (map[stri
 		for i, e := range chunk {
 			args[i] = e
 		}
-		rows, err := tx.tx.QueryContext(ctx, selectSubscriber+"email IN ("+placeholders(len(chunk))+")", args...)
+		rows, err := tx.tx.QueryContext(ctx, selectSubscriber+"email IN ("+placeholders(len(chunk))+") ORDER BY id"+tx.e.forUpdate, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: subscribers by address: %w", err)
 		}

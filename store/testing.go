@@ -17,14 +17,15 @@ type SeedSubscriber struct {
 }
 
 const seedSubscriber = `INSERT INTO subscribers (email, status, language, cadence, created_at, updated_at, confirmed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // SeedSubscribers inserts subscribers in one transaction and returns their
 // ids, in order. It is meant for tests and benchmarks only.
 func (db *DB) SeedSubscribers(ctx context.Context, subs []SeedSubscriber) ([]int64, error) {
-	ids := make([]int64, 0, len(subs))
+	var ids []int64
 	now := ms(time.Now())
 	err := db.InTx(ctx, func(tx *Tx) error {
+		ids = make([]int64, 0, len(subs))
 		st, err := tx.tx.PrepareContext(ctx, seedSubscriber)
 		if err != nil {
 			return err
@@ -32,11 +33,10 @@ func (db *DB) SeedSubscribers(ctx context.Context, subs []SeedSubscriber) ([]int
 		defer st.Close()
 		for _, s := range subs {
 			status, lang, cadence := or(s.Status, "active"), or(s.Language, "en"), or(s.Cadence, "daily")
-			res, err := st.ExecContext(ctx, s.Email, status, lang, cadence, now, now, now)
-			if err != nil {
+			var id int64
+			if err := st.QueryRowContext(ctx, s.Email, status, lang, cadence, now, now, now).Scan(&id); err != nil {
 				return fmt.Errorf("%s: %w", s.Email, err)
 			}
-			id, _ := res.LastInsertId()
 			ids = append(ids, id)
 		}
 		return nil

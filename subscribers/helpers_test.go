@@ -3,7 +3,6 @@ package subscribers
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"herald/mailer"
 	"herald/releases"
 	"herald/store"
+	"herald/store/storetest"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -26,11 +26,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "herald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	rel := releases.New(db, releases.Options{Now: clock.Now})
 	if _, err := rel.EnsureDefaultTaxonomy(ctx); err != nil {

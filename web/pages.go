@@ -195,7 +195,7 @@ func (s *Web) releaseView(ctx context.Context, r *store.Release) (releaseView, e
 	}
 	if r.TranslationKey != "" {
 		others, err := s.deps.Store.ReleaseList(ctx, store.ReleaseFilter{
-			GroupKeys: []string{r.GroupKey()}, Status: "live", LiveAt: s.deps.Releases.Now(), Limit: 50,
+			TranslationKeys: []string{r.TranslationKey}, Status: "live", LiveAt: s.deps.Releases.Now(), Limit: 50,
 		})
 		if err != nil {
 			return v, err

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// PostgreSQL: several herald instances share one database (SPEC 6). Writes
+// run at READ COMMITTED; flows that read a row to rewrite it lock it first
+// (forUpdate), the outbox is claimed with SKIP LOCKED, and a transaction
+// that loses a race (serialization failure, deadlock, a unique violation of
+// "check, then insert") runs again.
+func postgresEngine() *engine {
+	return &engine{
+		binder:         binder{dollar: true},
+		name:           "postgres",
+		migrations:     "migrations/postgres",
+		lockMigrations: postgresMigrationLock,
+		isRetryable:    postgresRetryable,
+		retryConflicts: true,
+		forUpdate:      " FOR UPDATE",
+		skipLocked:     " FOR UPDATE SKIP LOCKED",
+		// 13 parameters a row; PostgreSQL takes up to 65,535 a statement,
+		// and fewer, larger statements mean fewer round trips.
+		enqueueChunk: 1000,
+		listTables: `SELECT table_name FROM information_schema.tables
+	WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+		afterCopy: postgresAfterCopy,
+		q: engineQueries{
+			markSentBulk: `UPDATE outbox SET state = 'sent', sent_at = ?1, updated_at = ?2, last_error = '', lease_until = NULL,
+	message_id = COALESCE(?4::jsonb ->> id::text, '')
+WHERE id IN (SELECT jsonb_array_elements_text(?3::jsonb)::bigint) AND state = 'sending'`,
+			deliveryDays:      fmt.Sprintf(deliveryDaysTemplate, "state"),
+			translationGroups: fmt.Sprintf(translationGroupsTemplate, "string_agg(DISTINCT language, ',')"),
+		},
+	}
+}
+
+// connectTimeout bounds the first contact with the server at startup.
+const connectTimeout = 10 * time.Second
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	conn, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open PostgreSQL: %w", err)
+	}
+	conn.SetMaxOpenConns(16)
+	conn.SetMaxIdleConns(8)
+	conn.SetConnMaxIdleTime(time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := conn.PingContext(pctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: cannot reach PostgreSQL at %s: %w", redactDSN(dsn), unwrapConnect(err))
+	}
+	e := postgresEngine()
+	return &DB{read: pool{conn, e}, write: pool{conn, e}, e: e, dsn: dsn}, nil
+}
+
+// identityTables are the tables whose id column draws from a sequence.
+var identityTables = map[string]bool{"releases": true, "subscribers": true, "alerts": true, "digest_runs": true, "outbox": true}
+
+// postgresAfterCopy moves a table's id sequence past the ids copied in,
+// so that the next row gets a new id.
+func postgresAfterCopy(table string) []string {
+	if !identityTables[table] {
+		return nil
+	}
+	return []string{fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM %[1]s), false)`, table)}
+}
+
+// postgresMigrationLock takes a session advisory lock named after the
+// schema, so that the first instance migrates and the others wait, then
+// find nothing to do.
+func postgresMigrationLock(ctx context.Context, db *DB) (func(), error) {
+	c, err := db.write.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	const key = "SELECT hashtext('herald-migrate:' || current_schema())"
+	if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock(("+key+"))"); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	return func() {
+		_, _ = c.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(("+key+"))")
+		c.Close()
+	}, nil
+}
+
+// postgresUnique reports SQLSTATE 23505 (unique_violation).
+func postgresUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// postgresRetryable reports serialization_failure and deadlock_detected.
+func postgresRetryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// postgresUnavailable reports a server that cannot be reached or is going
+// away (connection errors, admin shutdown, too many connections).
+func postgresUnavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code[:2] {
+		case "08", "57", "53":
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ne) || errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone)
+}
+
+// unwrapConnect shortens pgx's connect error to one line: its cause, once
+// (pgx lists every address and TLS mode it tried, one per line).
+func unwrapConnect(err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && ce.Unwrap() != nil {
+		err = ce.Unwrap()
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	if _, rest, ok := strings.Cut(msg, "): "); ok && strings.Contains(msg[:len(msg)-len(rest)], " (") {
+		msg = rest // "host:port (ip): dial error: ..." -> "dial error: ..."
+	}
+	return errors.New(msg)
+}
