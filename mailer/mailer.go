@@ -224,6 +224,15 @@ func New(db *store.DB, opts Options) (*Mailer, error) {
 	return m, nil
 }
 
+// ShareRate divides HERALD_SEND_RATE among the live instances (SPEC 6: the
+// rate is the deployment's total); called whenever their number changes.
+func (m *Mailer) ShareRate(instances int) {
+	if m.opts.Rate <= 0 || instances < 1 {
+		return
+	}
+	m.limiter.SetLimit(rate.Limit(m.opts.Rate / float64(instances)))
+}
+
 // Register adds (or replaces) the composer of a kind; call it before Run.
 func (m *Mailer) Register(kind string, c Composer) { m.composers[kind] = c }
 

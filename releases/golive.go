@@ -9,16 +9,18 @@ import (
 // this process sees changes made by another (the CLI).
 const pollInterval = time.Second
 
-// Run marks embargoed releases live when their time comes (SPEC 2: within
-// 60 s, with no request needed) and notices changes made by other processes,
-// until ctx ends. Going live is recorded once in the database (live_at), so a
-// restart neither loses nor repeats it.
-func (s *Service) Run(ctx context.Context) {
+// Run notices changes made by other processes and instances (their writes
+// bump a version counter in the database) and, while leader() is true (the
+// instance holds the leader lease; nil means always), marks embargoed
+// releases live when their time comes (SPEC 2: within 60 s, with no request
+// needed), until ctx ends. Going live is recorded once in the database
+// (live_at), so a restart or a change of leader neither loses nor repeats it.
+func (s *Service) Run(ctx context.Context, leader func() bool) {
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	var seen int64
 	for {
-		if err := s.tick(ctx, &seen); err != nil && ctx.Err() == nil {
+		if err := s.tick(ctx, &seen, leader == nil || leader()); err != nil && ctx.Err() == nil {
 			s.log.Error("go-live check failed", "err", err)
 		}
 		select {
@@ -29,7 +31,7 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-func (s *Service) tick(ctx context.Context, seen *int64) error {
+func (s *Service) tick(ctx context.Context, seen *int64, lead bool) error {
 	v, err := s.db.Version(ctx, "releases")
 	if err != nil {
 		return err
@@ -37,6 +39,9 @@ func (s *Service) tick(ctx context.Context, seen *int64) error {
 	if v != *seen {
 		*seen = v
 		s.changed(false)
+	}
+	if !lead {
+		return nil
 	}
 	next, err := s.db.NextGoLive(ctx)
 	if err != nil || next.IsZero() || next.After(s.now()) {

@@ -23,6 +23,7 @@ type app struct {
 	subscribers *subscribers.Service
 	dispatch    *dispatch.Service
 	mailer      *mailer.Mailer // set by commands that send (serve, deliver)
+	secret      []byte         // signs the tokens in links
 }
 
 // open loads the configuration and opens the database and services. A
@@ -42,6 +43,10 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	}
 	a := &app{cfg: cfg, log: log, db: db}
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
+	if a.secret, err = a.linkSecret(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := a.services(); err != nil {
 		db.Close()
 		return nil, err
@@ -60,12 +65,9 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 // services builds the subscriber service and the dispatcher.
 func (a *app) services() error {
 	cfg := a.cfg
-	secret, err := cfg.Secret()
-	if err != nil {
-		return err
-	}
+	var err error
 	a.subscribers, err = subscribers.New(a.db, a.releases, subscribers.Options{
-		Secret: secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
+		Secret: a.secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
 		Logger: a.log.With("component", "subscribers"),
 	})
 	if err != nil {

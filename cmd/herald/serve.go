@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"herald/api"
+	"herald/cluster"
 	"herald/feeds"
 	"herald/templates"
 	"herald/web"
@@ -48,11 +49,12 @@ func runServe(ctx context.Context, e env, args []string) int {
 // serve runs the daemon until ctx ends, then shuts down in reverse order:
 // HTTP, background loops, database (closed by the caller).
 func serve(ctx context.Context, a *app, demo bool) error {
-	cfg, log := a.cfg, a.log
-	tokenPath, generated, err := cfg.ResolveAdminToken()
+	log := a.log
+	tokenPath, generated, err := a.resolveAdminToken(ctx)
 	if err != nil {
 		return err
 	}
+	cfg := a.cfg
 	switch {
 	case generated:
 		log.Info("generated the admin token", "path", tokenPath)
@@ -94,11 +96,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	if err != nil {
 		return err
 	}
-	secret, err := cfg.Secret()
-	if err != nil {
-		return err
-	}
-	err = pages.EnableAdmin(web.AdminOptions{Token: cfg.AdminToken, Secret: secret, Timezone: cfg.Location.String()},
+	err = pages.EnableAdmin(web.AdminOptions{Token: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()},
 		web.AdminDeps{Dispatch: a.dispatch, DB: a.db, Mail: a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL)})
 	if err != nil {
 		return err
@@ -120,11 +118,20 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
+	schema, err := a.db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	// Timed work runs on one instance at a time: the leader (SPEC 6).
+	node := cluster.New(a.db, cluster.Options{Version: version, SchemaVersion: schema,
+		Logger: log.With("component", "cluster"), Registerer: reg, OnInstances: mail.ShareRate})
+	node.Lead("auto-alerts", a.dispatch.RunAutoAlerts)
+	node.Lead("digests", a.dispatch.RunSchedule)
+
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Go(func() { a.releases.Run(bg) })
-	wg.Go(func() { a.dispatch.RunAutoAlerts(bg) })
-	wg.Go(func() { a.dispatch.RunSchedule(bg) })
+	wg.Go(func() { a.releases.Run(bg, node.IsLeader) })
+	wg.Go(func() { node.Run(bg) })
 	// The mailer stops as soon as shutdown begins: it starts nothing new
 	// and lets SMTP transactions under way finish (at most shutdownGrace).
 	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
