@@ -16,13 +16,14 @@ import (
 	"testing"
 
 	"herald/releases"
+	"herald/store/storetest"
 )
 
 // cliEnv runs a herald command with extra environment variables.
 func cliEnv(t *testing.T, dataDir string, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(heraldBin, args...)
-	cmd.Env = append(append(os.Environ(), "HERALD_DATA_DIR="+dataDir), env...)
+	cmd.Env = append(append(testEnv(t, dataDir), "HERALD_DATA_DIR="+dataDir), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -93,7 +94,11 @@ func TestCLI_SettingsListedOnlyByServe(t *testing.T) {
 	if _, errOut, code := cli(t, dir, "", "releases", "list", "--data-dir", other, "--tz", "Europe/Paris"); code != 0 {
 		t.Fatalf("releases list --data-dir: exit %d %s", code, errOut)
 	}
-	if _, err := os.Stat(filepath.Join(other, "herald.db")); err != nil {
+	used := filepath.Join(other, "herald.db")
+	if storetest.OnPostgres() {
+		used = other // the database is HERALD_DB's; the data dir is still made
+	}
+	if _, err := os.Stat(used); err != nil {
 		t.Fatalf("--data-dir was not used: %v", err)
 	}
 	if _, errOut, code := cli(t, dir, "", "releases", "list", "--tz", "Mars/Olympus"); code != 1 || !strings.HasPrefix(errOut, "herald: --tz:") {

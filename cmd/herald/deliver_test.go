@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -33,7 +32,7 @@ func buildHerald(t *testing.T) string {
 func queueConfirmations(t *testing.T, dataDir string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dataDir, "herald.db"))
+	db, err := store.Open(ctx, dbFor(t, dataDir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +58,8 @@ func queueConfirmations(t *testing.T, dataDir string, n int) {
 	}
 }
 
-func heraldEnv(dataDir string, srv *smtptest.Server) []string {
-	return append(os.Environ(), "HERALD_DATA_DIR="+dataDir, "HERALD_ADDR=127.0.0.1:0",
+func heraldEnv(t testing.TB, dataDir string, srv *smtptest.Server) []string {
+	return append(testEnv(t, dataDir), "HERALD_DATA_DIR="+dataDir, "HERALD_ADDR=127.0.0.1:0",
 		fmt.Sprintf("HERALD_SMTP_URL=smtp://%s:%d?tls=none", srv.Host, srv.Port),
 		"HERALD_SEND_CONCURRENCY=4", "HERALD_LOG_FORMAT=json", "HERALD_ADMIN_TOKEN=test-token")
 }
@@ -93,7 +92,7 @@ func TestServe_KilledMidDeliveryLosesNothing(t *testing.T) {
 
 	var log1 bytes.Buffer
 	cmd := exec.Command(bin, "serve")
-	cmd.Env, cmd.Stderr = heraldEnv(dataDir, srv), &log1
+	cmd.Env, cmd.Stderr = heraldEnv(t, dataDir, srv), &log1
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +108,7 @@ func TestServe_KilledMidDeliveryLosesNothing(t *testing.T) {
 
 	var log2 bytes.Buffer
 	cmd = exec.Command(bin, "serve")
-	cmd.Env, cmd.Stderr = heraldEnv(dataDir, srv), &log2
+	cmd.Env, cmd.Stderr = heraldEnv(t, dataDir, srv), &log2
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +144,7 @@ func TestDeliver_Command(t *testing.T) {
 	dataDir := t.TempDir()
 	queueConfirmations(t, dataDir, 5)
 	var stdout, stderr bytes.Buffer
-	env := heraldEnv(dataDir, srv)
+	env := heraldEnv(t, dataDir, srv)
 	getenv := func(k string) string {
 		for _, kv := range env {
 			if strings.HasPrefix(kv, k+"=") {
@@ -175,7 +174,7 @@ func TestDeliver_Command(t *testing.T) {
 func queueConfirmationsMore(t *testing.T, dataDir string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dataDir, "herald.db"))
+	db, err := store.Open(ctx, dbFor(t, dataDir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"herald/store/storetest"
 	"io"
 	"net/http"
 	"os"
@@ -39,11 +40,41 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// dataDBs remembers the database of each test data dir on PostgreSQL.
+var dataDBs sync.Map
+
+// dbFor is the database (HERALD_DB) of a test's data dir: the default file
+// inside it on SQLite; on PostgreSQL (HERALD_TEST_POSTGRES), a schema of its
+// own, the same for every command run on that data dir.
+func dbFor(t testing.TB, dataDir string) string {
+	t.Helper()
+	if !storetest.OnPostgres() {
+		return filepath.Join(dataDir, "herald.db")
+	}
+	if v, ok := dataDBs.Load(dataDir); ok {
+		return v.(string)
+	}
+	v, _ := dataDBs.LoadOrStore(dataDir, storetest.DSN(t))
+	return v.(string)
+}
+
+// testEnv is the environment of a herald process on a test's data dir: this
+// process's, plus HERALD_DB on PostgreSQL (on SQLite the data dir's own file
+// is the default, and --data-dir may move it).
+func testEnv(t testing.TB, dataDir string) []string {
+	t.Helper()
+	env := os.Environ()
+	if storetest.OnPostgres() {
+		env = append(env, "HERALD_DB="+dbFor(t, dataDir))
+	}
+	return env
+}
+
 // cli runs a herald command to completion.
 func cli(t *testing.T, dataDir, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(heraldBin, args...)
-	cmd.Env = append(os.Environ(), "HERALD_DATA_DIR="+dataDir)
+	cmd.Env = append(testEnv(t, dataDir), "HERALD_DATA_DIR="+dataDir)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -94,7 +125,7 @@ func startDaemon(t *testing.T, dataDir string, env ...string) *daemon {
 			cmd = exec.Command(heraldBin, "serve") // the caller chose the address
 		}
 	}
-	cmd.Env = append(append(os.Environ(), "HERALD_DATA_DIR="+dataDir), env...)
+	cmd.Env = append(append(testEnv(t, dataDir), "HERALD_DATA_DIR="+dataDir), env...)
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
@@ -329,7 +360,7 @@ func TestCLI_ExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(heraldBin, tt.args...)
-			cmd.Env = append(append(os.Environ(), "HERALD_DATA_DIR="+dir, "HERALD_ADDR=127.0.0.1:0"), tt.env...)
+			cmd.Env = append(append(testEnv(t, dir), "HERALD_DATA_DIR="+dir, "HERALD_ADDR=127.0.0.1:0"), tt.env...)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			done := make(chan error, 1)
@@ -405,7 +436,8 @@ func TestServe_EmbargoGoesLiveWithoutRequests(t *testing.T) {
 
 func TestServe_JSONLogs(t *testing.T) {
 	cmd := exec.Command(heraldBin, "serve", "--addr", "127.0.0.1:0", "--log-format", "json")
-	cmd.Env = append(os.Environ(), "HERALD_DATA_DIR="+t.TempDir())
+	dir := t.TempDir()
+	cmd.Env = append(testEnv(t, dir), "HERALD_DATA_DIR="+dir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ const releaseFormat = `FILE, or - for standard input, holds one JSON release or 
 (other fields: see the README). Every release is checked first; if any is invalid, none is added.`
 
 func commands() []command {
-	return []command{
+	return append([]command{
 		{"serve", "[--demo] [settings]", "run the daemon: HTTP, feeds, mail, schedules", "", runServe},
 		{"releases add", "FILE|-", "add releases from JSON (a file or stdin)", releaseFormat, runReleasesAdd},
 		{"releases list", "[--json] [--status S] [--limit N | --all]", "list releases, newest first",
@@ -56,7 +56,7 @@ func commands() []command {
 		{"deliver", "", "send the queued mail that is due, then exit",
 			"Exit status 1 when some message failed or waits for a retry.", runDeliver},
 		{"version", "", "print herald's version", "", runVersion},
-	}
+	}, dbCommands()...)
 }
 
 // run dispatches to a subcommand and returns the process exit status.
