@@ -1,19 +1,16 @@
-package web
+package public
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"herald/feeds"
 	"herald/store"
+	"herald/web/ui"
 )
 
 // indexSize is how many releases the home page lists.
@@ -30,12 +27,6 @@ type indexCache struct {
 	body []byte
 }
 
-// dateView is a time as shown (Text, in the page's language) and as
-// machine-readable (ISO, for <time datetime>).
-type dateView struct {
-	ISO, Text string
-}
-
 // termLink is a topic or region with the URL of its feed.
 type termLink struct {
 	Name, Feed string
@@ -49,12 +40,12 @@ type feedLink struct {
 // releaseCard is a release in the home page's list.
 type releaseCard struct {
 	Title, URL, Lang, Dir, Dateline, Summary string
-	Date                                     dateView
+	Date                                     ui.DateView
 }
 
 // indexView is the data of index.html.
 type indexView struct {
-	Page     PageMeta
+	Page     ui.PageMeta
 	Releases []releaseCard
 	Feeds    []feedLink
 	Topics   []termLink
@@ -75,9 +66,9 @@ type translationLink struct {
 
 // releaseView is the data of release.html.
 type releaseView struct {
-	Page                  PageMeta
+	Page                  ui.PageMeta
 	Title, Dateline, Lang string
-	Date                  dateView
+	Date                  ui.DateView
 	Topics, Regions       []termLink
 	Contacts              []contactView
 	Body                  template.HTML // sanitized when stored (bluemonday)
@@ -85,12 +76,10 @@ type releaseView struct {
 	Translations          []translationLink
 }
 
-func (s *Web) indexPage(w http.ResponseWriter, r *http.Request) {
+func (s *Site) indexPage(w http.ResponseWriter, r *http.Request) error {
 	body, err := s.indexBytes(r.Context())
 	if err != nil {
-		s.log.Error("home page failed", "err", err)
-		s.renderError(w, http.StatusInternalServerError, "Internal error", "The page could not be shown. Please try again later.")
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", pageCacheControl)
@@ -98,10 +87,11 @@ func (s *Web) indexPage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+	return nil
 }
 
 // indexBytes returns the home page, rendering it when releases changed.
-func (s *Web) indexBytes(ctx context.Context) ([]byte, error) {
+func (s *Site) indexBytes(ctx context.Context) ([]byte, error) {
 	c := &s.index
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -123,8 +113,8 @@ func (s *Web) indexBytes(ctx context.Context) ([]byte, error) {
 	for i := range rs {
 		r := &rs[i]
 		view.Releases = append(view.Releases, releaseCard{
-			Title: r.Title, URL: "/releases/" + r.Slug, Lang: r.Language, Dir: textDir(r.Language),
-			Dateline: r.Dateline, Summary: r.Summary, Date: formatDate(r.PublishedAt, lang),
+			Title: r.Title, URL: "/releases/" + r.Slug, Lang: r.Language, Dir: ui.TextDir(r.Language),
+			Dateline: r.Dateline, Summary: r.Summary, Date: ui.FormatDate(r.PublishedAt, lang),
 		})
 	}
 	for _, t := range tax.Topics {
@@ -133,7 +123,7 @@ func (s *Web) indexBytes(ctx context.Context) ([]byte, error) {
 	for _, g := range tax.Regions {
 		view.Regions = append(view.Regions, termLink{Name: tax.RegionName(g.Slug, lang), Feed: feeds.RSS.URL(feeds.Filter{Regions: []string{g.Slug}})})
 	}
-	body, err := s.pages.bytes("index.html", view)
+	body, err := s.pages.Bytes("index.html", view)
 	if err != nil {
 		return nil, err
 	}
@@ -141,27 +131,32 @@ func (s *Web) indexBytes(ctx context.Context) ([]byte, error) {
 	return body, nil
 }
 
-func (s *Web) releasePage(w http.ResponseWriter, r *http.Request) {
+// releasePage: GET /releases/{slug}, a live release (404 for any other).
+func (s *Site) releasePage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	rel, err := s.deps.Releases.GetLive(ctx, r.PathValue("slug"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, http.StatusNotFound, "Release not found", "There is no published release at this address.")
-		return
-	}
-	if err == nil {
-		var view releaseView
-		if view, err = s.releaseView(ctx, &rel); err == nil {
-			w.Header().Set("Cache-Control", pageCacheControl)
-			err = s.pages.render(w, http.StatusOK, "release.html", view)
-		}
-	}
 	if err != nil {
-		s.log.Error("release page failed", "err", err)
-		s.renderError(w, http.StatusInternalServerError, "Internal error", "The page could not be shown. Please try again later.")
+		return err
 	}
+	view, err := s.releaseView(ctx, &rel)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", pageCacheControl)
+	return s.pages.Render(w, http.StatusOK, "release.html", view)
 }
 
-func (s *Web) releaseView(ctx context.Context, r *store.Release) (releaseView, error) {
+// ReleasePage renders the page of a release as it would be served, for
+// the console's preview of a release not yet saved.
+func (s *Site) ReleasePage(ctx context.Context, r *store.Release) ([]byte, error) {
+	view, err := s.releaseView(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.pages.Bytes("release.html", view)
+}
+
+func (s *Site) releaseView(ctx context.Context, r *store.Release) (releaseView, error) {
 	tax, err := s.deps.Releases.Taxonomy(ctx)
 	if err != nil {
 		return releaseView{}, err
@@ -170,10 +165,9 @@ func (s *Web) releaseView(ctx context.Context, r *store.Release) (releaseView, e
 	v := releaseView{
 		Page:  s.meta(lang, r.Title),
 		Title: r.Title, Dateline: r.Dateline, Lang: lang,
-		Date: formatDate(r.PublishedAt, lang),
+		Date: ui.FormatDate(r.PublishedAt, lang),
 		Body: template.HTML(r.BodyHTML), //nolint:gosec // sanitized by bluemonday when stored
 	}
-	v.Page.Dir = textDir(lang)
 	if r.URL != "" {
 		v.Canonical = r.URL
 	}
@@ -213,9 +207,9 @@ func (s *Web) releaseView(ctx context.Context, r *store.Release) (releaseView, e
 
 // alternates are the autodiscovery links of a filter's feeds (RSS, Atom,
 // JSON Feed), absolute so that they survive being copied.
-func (s *Web) alternates(f feeds.Filter, title string) []Alternate {
+func (s *Site) alternates(f feeds.Filter, title string) []ui.Alternate {
 	base := strings.TrimRight(s.opts.BaseURL, "/")
-	return []Alternate{
+	return []ui.Alternate{
 		{Type: "application/rss+xml", Title: title + " (RSS)", Href: base + feeds.RSS.URL(f)},
 		{Type: "application/atom+xml", Title: title + " (Atom)", Href: base + feeds.Atom.URL(f)},
 		{Type: "application/feed+json", Title: title + " (JSON Feed)", Href: base + feeds.JSON.URL(f)},
@@ -223,35 +217,13 @@ func (s *Web) alternates(f feeds.Filter, title string) []Alternate {
 }
 
 // siteFeeds are the feeds of every release and the OPML list of all feeds.
-func (s *Web) siteFeeds(lang string) []feedLink {
+func (s *Site) siteFeeds(lang string) []feedLink {
 	return []feedLink{
 		{Name: "RSS", Href: feeds.RSS.Path(), Type: "application/rss+xml"},
 		{Name: "Atom", Href: feeds.Atom.Path(), Type: "application/atom+xml"},
 		{Name: "JSON Feed", Href: feeds.JSON.Path(), Type: "application/feed+json"},
-		{Name: T(lang, "feeds_opml"), Href: feeds.OPML.Path(), Type: "text/x-opml"},
+		{Name: ui.T(lang, "feeds_opml"), Href: feeds.OPML.Path(), Type: "text/x-opml"},
 	}
-}
-
-// bytes renders a page into memory, for pages that are cached.
-func (p *pages) bytes(name string, view any) ([]byte, error) {
-	t, ok := p.byName[name]
-	if !ok {
-		return nil, fmt.Errorf("web: no page template %q", name)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", view); err != nil {
-		return nil, fmt.Errorf("web: render %s: %w", name, err)
-	}
-	return buf.Bytes(), nil
-}
-
-// textDir is "rtl" for languages written right to left.
-func textDir(lang string) string {
-	switch lang {
-	case "ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb":
-		return "rtl"
-	}
-	return ""
 }
 
 // telURL makes a tel: link of a phone number's digits and leading plus.
@@ -266,30 +238,4 @@ func telURL(phone string) template.URL {
 		return ""
 	}
 	return template.URL("tel:" + b.String()) //nolint:gosec // digits and '+' only
-}
-
-// monthNames are the months in the languages of herald's pages.
-var monthNames = map[string][12]string{
-	"en": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
-	"fr": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
-	"es": {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
-}
-
-// formatDate writes a publication time the way the language does, in UTC:
-// "2 March 2026, 09:00 UTC", "2 mars 2026", "2 de marzo de 2026", and ISO
-// dates for other languages.
-func formatDate(t time.Time, lang string) dateView {
-	t = t.UTC()
-	v := dateView{ISO: t.Format(time.RFC3339)}
-	clock := t.Format("15:04") + " UTC"
-	m, ok := monthNames[lang]
-	switch {
-	case !ok:
-		v.Text = t.Format("2006-01-02") + " " + clock
-	case lang == "es":
-		v.Text = fmt.Sprintf("%d de %s de %d, %s", t.Day(), m[t.Month()-1], t.Year(), clock)
-	default:
-		v.Text = fmt.Sprintf("%d %s %d, %s", t.Day(), m[t.Month()-1], t.Year(), clock)
-	}
-	return v
 }

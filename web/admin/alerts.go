@@ -1,8 +1,9 @@
-package web
+package admin
 
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"herald/feeds"
 	"herald/releases"
 	"herald/store"
+	"herald/web/ui"
 )
 
 // The alert dialog: who would get the alert (a dry run of the same
@@ -25,7 +27,7 @@ type alertDialogView struct {
 	Live       bool
 	State      string // why it cannot be sent, when not live
 	Audience   string
-	Audiences  []option
+	Audiences  []ui.Option
 	Recipients int
 	ByCadence  []countView
 	ByLanguage []countView
@@ -36,7 +38,7 @@ type alertDialogView struct {
 	EditURL    string
 }
 
-func (a *admin) alertDialog(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) alertDialog(w http.ResponseWriter, r *http.Request, sess *session) error {
 	rel, err := a.getRelease(r)
 	if err != nil {
 		return err
@@ -51,18 +53,18 @@ func (a *admin) alertDialog(w http.ResponseWriter, r *http.Request, sess *sessio
 			v.TestAlert = "/admin/alerts/" + strconv.FormatInt(id, 10)
 		}
 	}
-	return a.render(w, http.StatusOK, "alert.html", v)
+	return a.pages.Render(w, http.StatusOK, "alert.html", v)
 }
 
 // alertView counts the audience with a dry run.
-func (a *admin) alertView(r *http.Request, sess *session, rel *store.Release, audience string) (alertDialogView, error) {
+func (a *Console) alertView(r *http.Request, sess *session, rel *store.Release, audience string) (alertDialogView, error) {
 	if audience != dispatch.AudienceImmediate {
 		audience = dispatch.AudienceMatching
 	}
 	id := strconv.FormatInt(rel.ID, 10)
 	v := alertDialogView{Page: a.page(sess, "Send alert", "releases"), ReleaseID: rel.ID, Title: rel.Title,
 		Audience: audience, Action: "/admin/releases/" + id + "/alert", EditURL: "/admin/releases/" + id,
-		Audiences: []option{
+		Audiences: []ui.Option{
 			{Value: dispatch.AudienceMatching, Label: "Every active subscriber this release matches", Checked: audience == dispatch.AudienceMatching},
 			{Value: dispatch.AudienceImmediate, Label: "Only those who asked for immediate alerts", Checked: audience == dispatch.AudienceImmediate},
 		}}
@@ -104,7 +106,7 @@ func (a *admin) alertView(r *http.Request, sess *session, rel *store.Release, au
 // sendAlert: POST /admin/releases/{id}/alert with action=test (one copy to
 // test_to) or action=send (the alert itself). Sending twice is harmless:
 // dispatch queues at most one alert per subscriber and release group.
-func (a *admin) sendAlert(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) sendAlert(w http.ResponseWriter, r *http.Request, sess *session) error {
 	rel, gerr := a.getRelease(r)
 	if gerr != nil {
 		return gerr
@@ -137,14 +139,14 @@ func (a *admin) sendAlert(w http.ResponseWriter, r *http.Request, sess *session)
 		} else {
 			v.Page.Error = "The alert could not be sent: " + err.Error()
 		}
-		return a.render(w, http.StatusUnprocessableEntity, "alert.html", v)
+		return a.pages.Render(w, http.StatusUnprocessableEntity, "alert.html", v)
 	case err != nil:
 		return err
 	}
 	id := strconv.FormatInt(res.AlertID, 10)
 	if test {
 		a.log.Info("alert test copy from the console", "alert_id", res.AlertID, "release_id", rel.ID)
-		http.Redirect(w, r, "/admin/releases/"+strconv.FormatInt(rel.ID, 10)+"/alert?audience="+urlQueryEscape(req.Audience)+"&done=test&alert="+id, http.StatusSeeOther)
+		http.Redirect(w, r, "/admin/releases/"+strconv.FormatInt(rel.ID, 10)+"/alert?audience="+url.QueryEscape(req.Audience)+"&done=test&alert="+id, http.StatusSeeOther)
 		return nil
 	}
 	a.log.Info("alert sent from the console", "alert_id", res.AlertID, "release_id", rel.ID, "recipients", res.Recipients)
@@ -171,15 +173,15 @@ type alertProblem struct {
 // maxProblems is how many problem messages the progress page lists.
 const maxProblems = 50
 
-func (a *admin) progress(r *http.Request) (alertProgress, error) {
+func (a *Console) progress(r *http.Request) (alertProgress, error) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return alertProgress{}, notFound("This alert")
+		return alertProgress{}, ui.NotFound("This alert")
 	}
 	al, err := a.deps.Dispatch.AlertStatus(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return alertProgress{}, notFound("This alert")
+		return alertProgress{}, ui.NotFound("This alert")
 	}
 	if err != nil {
 		return alertProgress{}, err
@@ -232,7 +234,7 @@ type alertProgressView struct {
 	EditURL   string
 }
 
-func (a *admin) alertProgress(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) alertProgress(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p, err := a.progress(r)
 	if err != nil {
 		return err
@@ -240,21 +242,21 @@ func (a *admin) alertProgress(w http.ResponseWriter, r *http.Request, sess *sess
 	v := alertProgressView{Page: a.page(sess, "Alert #"+p.ID, "releases"), P: p,
 		StatusURL: "/admin/alerts/" + p.ID + "/status", EditURL: "/admin/releases/" + p.ReleaseID}
 	rid, _ := strconv.ParseInt(p.ReleaseID, 10, 64)
-	if rel, err := a.w.deps.Releases.Get(r.Context(), rid); err == nil {
+	if rel, err := a.deps.Releases.Get(r.Context(), rid); err == nil {
 		v.Title = rel.Title
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return a.render(w, http.StatusOK, "progress.html", v)
+	return a.pages.Render(w, http.StatusOK, "progress.html", v)
 }
 
 // alertStatus: GET /admin/alerts/{id}/status, the progress as JSON (the
 // shape of GET /api/v1/alerts/{id}, plus percent, done and problems).
-func (a *admin) alertStatus(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) alertStatus(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p, err := a.progress(r)
 	if err != nil {
 		return err
 	}
-	writeJSONBody(w, http.StatusOK, p)
+	ui.WriteJSON(w, http.StatusOK, p)
 	return nil
 }

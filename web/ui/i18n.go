@@ -1,4 +1,4 @@
-package web
+package ui
 
 // messages are the words of the public pages, per language, with English as
 // the fallback. Keys are stable; pages call {{t .Page.Lang "key"}}.

@@ -1,4 +1,4 @@
-package web
+package public
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"herald/releases"
 	"herald/store"
 	"herald/templates"
+	"herald/web/ui"
 )
 
 // feedSite is herald's public site on a real SQLite database, served by
@@ -64,7 +65,7 @@ func newFeedSite(t testing.TB) *feedSite {
 	}
 	reg := prometheus.NewRegistry()
 	w, err := New(Options{SiteName: "Press Office", BaseURL: siteBase}, Deps{
-		DB: db, Metrics: http.NotFoundHandler(), Templates: templates.Embedded(),
+		Templates: templates.Embedded(), Static: staticFiles(t),
 		Releases: rel, Store: db,
 		Feeds: feeds.New(feeds.Options{SiteName: "Press Office", BaseURL: siteBase}, rel, db),
 	})
@@ -74,7 +75,7 @@ func newFeedSite(t testing.TB) *feedSite {
 	mux := http.NewServeMux()
 	w.Register(mux)
 	log := slog.New(slog.DiscardHandler)
-	h := Instrument(reg, log, Recover(log, SecurityHeaders(mux)))
+	h := ui.Instrument(reg, log, ui.Recover(log, ui.SecurityHeaders(mux)))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &feedSite{srv: srv, h: h, rel: rel, clock: c}
@@ -130,3 +131,13 @@ func feedList(s ...string) *releases.List { l := releases.List(s); return &l }
 
 // releasesInput is a release with a title and the defaults of add.
 func releasesInput(title string) releases.Input { return releases.Input{Title: &title} }
+
+// staticFiles are the embedded stylesheets and scripts.
+func staticFiles(t testing.TB) *ui.Static {
+	t.Helper()
+	st, err := ui.LoadStatic(templates.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

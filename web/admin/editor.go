@@ -1,9 +1,11 @@
-package web
+package admin
 
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"herald/releases"
 	"herald/store"
 	"herald/subscribers"
+	"herald/web/ui"
 )
 
 // maxEditorBody caps a posted editor form: the largest body the release
@@ -38,14 +41,14 @@ type releaseForm struct {
 	PublishedUTC                       string // the stored time, for the hint
 	Live                               bool
 	SummaryDerived                     bool
-	Topics                             []option
-	Regions                            []regionOption
-	Languages                          []option
-	Zones                              []zoneGroup
+	Topics                             []ui.Option
+	Regions                            []ui.RegionOption
+	Languages                          []ui.Option
+	Zones                              []ui.ZoneGroup
 	Groups                             []groupOption
 	Contacts                           []contactRow
 	Errors                             map[string]string
-	ErrorList                          []fieldError
+	ErrorList                          []ui.FieldError
 	Detect                             bool // a new form: the script may pick the browser's zone
 }
 
@@ -167,9 +170,9 @@ func (f editorFields) input(create bool) (releases.Input, error) {
 }
 
 // form lays the fields over the taxonomy and the choices.
-func (a *admin) form(r *http.Request, id int64, f editorFields) (releaseForm, error) {
+func (a *Console) form(r *http.Request, id int64, f editorFields) (releaseForm, error) {
 	ctx := r.Context()
-	tax, err := a.w.deps.Releases.Taxonomy(ctx)
+	tax, err := a.deps.Releases.Taxonomy(ctx)
 	if err != nil {
 		return releaseForm{}, err
 	}
@@ -186,26 +189,12 @@ func (a *admin) form(r *http.Request, id int64, f editorFields) (releaseForm, er
 	if rf.Status == "" {
 		rf.Status = releases.StatusPublished
 	}
-	has := func(list []string, x string) bool {
-		for _, y := range list {
-			if x == y {
-				return true
-			}
-		}
-		return false
-	}
 	for _, t := range tax.Topics {
-		rf.Topics = append(rf.Topics, option{Value: t.Slug, Label: t.Name, Checked: has(f.Topics, t.Slug)})
+		rf.Topics = append(rf.Topics, ui.Option{Value: t.Slug, Label: t.Name, Checked: slices.Contains(f.Topics, t.Slug)})
 	}
-	rf.Regions = regionTree(tax, "en", f.Regions, has)
+	rf.Regions = ui.RegionTree(tax, "en", f.Regions)
 	rf.Languages = languageOptions(f.Language, false)
-	for _, g := range subscribers.CommonZones(f.Timezone, a.opts.Timezone) {
-		zg := zoneGroup{Area: g.Area}
-		for _, z := range g.Zones {
-			zg.Options = append(zg.Options, option{Value: z, Label: strings.ReplaceAll(z, "_", " "), Checked: z == f.Timezone})
-		}
-		rf.Zones = append(rf.Zones, zg)
-	}
+	rf.Zones = ui.ZoneGroups(subscribers.CommonZones(f.Timezone, a.opts.Timezone), f.Timezone)
 	groups, err := a.deps.DB.TranslationGroups(ctx, 200)
 	if err != nil {
 		return rf, err
@@ -250,7 +239,7 @@ func (f *releaseForm) setError(err error) bool {
 	}
 	label = strings.ToUpper(label[:1]) + label[1:]
 	f.Errors[field] = sentence(label, msg)
-	f.ErrorList = append(f.ErrorList, fieldError{Field: field, Label: label, Msg: msg})
+	f.ErrorList = append(f.ErrorList, ui.FieldError{Field: field, Label: label, Msg: msg})
 	return true
 }
 
@@ -268,7 +257,7 @@ func sentence(label, msg string) string {
 	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
-func (a *admin) newRelease(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) newRelease(w http.ResponseWriter, r *http.Request, sess *session) error {
 	f := editorFields{Language: "en", Status: releases.StatusPublished, BodyFormat: releases.FormatMarkdown, Timezone: a.opts.Timezone}
 	rf, err := a.form(r, 0, f)
 	if err != nil {
@@ -277,10 +266,10 @@ func (a *admin) newRelease(w http.ResponseWriter, r *http.Request, sess *session
 	rf.Detect = true
 	v := editorView{Page: a.page(sess, "New release", "releases"), Form: rf}
 	w.Header().Set("Content-Security-Policy", adminFrameCSP)
-	return a.render(w, http.StatusOK, "release.html", v)
+	return a.pages.Render(w, http.StatusOK, "release.html", v)
 }
 
-func (a *admin) editRelease(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) editRelease(w http.ResponseWriter, r *http.Request, sess *session) error {
 	rel, err := a.getRelease(r)
 	if err != nil {
 		return err
@@ -296,11 +285,11 @@ func (a *admin) editRelease(w http.ResponseWriter, r *http.Request, sess *sessio
 	v := a.editorView(sess, &rel, rf)
 	v.Page.Notice = a.notice(r)
 	w.Header().Set("Content-Security-Policy", adminFrameCSP)
-	return a.render(w, http.StatusOK, "release.html", v)
+	return a.pages.Render(w, http.StatusOK, "release.html", v)
 }
 
 // editorView completes the view of a stored release's editor.
-func (a *admin) editorView(sess *session, rel *store.Release, rf releaseForm) editorView {
+func (a *Console) editorView(sess *session, rel *store.Release, rf releaseForm) editorView {
 	v := editorView{Page: a.page(sess, "Edit: "+releases.Truncate(rel.Title, 60), "releases"), Form: rf}
 	v.Form.PublishedUTC = rel.PublishedAt.UTC().Format("2 Jan 2006, 15:04 UTC")
 	v.Form.SummaryDerived = rel.SummaryDerived
@@ -315,7 +304,7 @@ func (a *admin) editorView(sess *session, rel *store.Release, rf releaseForm) ed
 // (update) through the release service; with action=preview it only shows
 // the preview (for browsers without script). Validation errors come back
 // next to their fields with the input kept.
-func (a *admin) saveRelease(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) saveRelease(w http.ResponseWriter, r *http.Request, sess *session) error {
 	ctx := r.Context()
 	var id int64
 	if r.PathValue("id") != "" {
@@ -332,13 +321,13 @@ func (a *admin) saveRelease(w http.ResponseWriter, r *http.Request, sess *sessio
 		case r.PostForm.Get("action") == "preview":
 			return a.previewPage(w, r, sess, id, f, in)
 		case id == 0:
-			rel, err = a.w.deps.Releases.Create(ctx, in)
+			rel, err = a.deps.Releases.Create(ctx, in)
 		default:
-			rel, err = a.w.deps.Releases.Update(ctx, id, in)
+			rel, err = a.deps.Releases.Update(ctx, id, in)
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("This release")
+		return ui.NotFound("This release")
 	}
 	if err != nil {
 		rf, ferr := a.form(r, id, f)
@@ -353,7 +342,7 @@ func (a *admin) saveRelease(w http.ResponseWriter, r *http.Request, sess *sessio
 			v.Page.Title = "Edit release"
 		}
 		w.Header().Set("Content-Security-Policy", adminFrameCSP)
-		return a.render(w, http.StatusUnprocessableEntity, "release.html", v)
+		return a.pages.Render(w, http.StatusUnprocessableEntity, "release.html", v)
 	}
 	done := "saved"
 	if id == 0 {
@@ -362,7 +351,7 @@ func (a *admin) saveRelease(w http.ResponseWriter, r *http.Request, sess *sessio
 	a.log.Info("release saved from the console", "release_id", rel.ID, "created", id == 0)
 	target := "/admin/releases/" + strconv.FormatInt(rel.ID, 10) + "?done=" + done
 	if f.Timezone != "" && zoneName.MatchString(f.Timezone) {
-		target += "&tz=" + urlQueryEscape(f.Timezone)
+		target += "&tz=" + url.QueryEscape(f.Timezone)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil

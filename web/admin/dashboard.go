@@ -1,4 +1,4 @@
-package web
+package admin
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"herald/feeds"
 	"herald/store"
 	"herald/subscribers"
+	"herald/web/ui"
 )
 
 // Days shown by the dashboard's charts.
@@ -53,12 +54,12 @@ type dashboardView struct {
 	Live, Embargoed, Drafts int
 }
 
-func (a *admin) dashboard(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) dashboard(w http.ResponseWriter, r *http.Request, sess *session) error {
 	ctx := r.Context()
 	now := a.now()
 	v := dashboardView{Page: a.page(sess, "Dashboard", "dashboard")}
 	v.Page.Notice = a.notice(r)
-	counts, err := a.w.deps.Subscribers.Counts(ctx)
+	counts, err := a.deps.Subscribers.Counts(ctx)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (a *admin) dashboard(w http.ResponseWriter, r *http.Request, sess *session)
 		return err
 	}
 	v.Active = b.Active
-	tax, err := a.w.deps.Releases.Taxonomy(ctx)
+	tax, err := a.deps.Releases.Taxonomy(ctx)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func (a *admin) dashboard(w http.ResponseWriter, r *http.Request, sess *session)
 	if v.Live, v.Embargoed, v.Drafts, err = db.CountReleases(ctx, now); err != nil {
 		return err
 	}
-	return a.render(w, http.StatusOK, "dashboard.html", v)
+	return a.pages.Render(w, http.StatusOK, "dashboard.html", v)
 }
 
 // sortedBars orders counts by size (then name), keeping at most limit rows
@@ -154,7 +155,7 @@ func rescale(rows []barRow) {
 
 // notice turns the ?done= of a redirect into a sentence; only known keys
 // are shown, so nothing from the URL is reflected as text except numbers.
-func (a *admin) notice(r *http.Request) string {
+func (a *Console) notice(r *http.Request) string {
 	q := r.URL.Query()
 	n, _ := strconv.Atoi(q.Get("n"))
 	switch q.Get("done") {
@@ -175,10 +176,10 @@ func (a *admin) notice(r *http.Request) string {
 
 // runDigest: POST /admin/digests/{cadence} sends that digest now, as
 // POST /api/v1/digests/{cadence}/run does.
-func (a *admin) runDigest(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) runDigest(w http.ResponseWriter, r *http.Request, sess *session) error {
 	cadence := r.PathValue("cadence")
 	if cadence != dispatch.CadenceDaily && cadence != dispatch.CadenceWeekly {
-		return notFound("This digest")
+		return ui.NotFound("This digest")
 	}
 	res, err := a.deps.Dispatch.RunDigest(r.Context(), dispatch.DigestRequest{Cadence: cadence})
 	if err != nil {
@@ -191,11 +192,11 @@ func (a *admin) runDigest(w http.ResponseWriter, r *http.Request, sess *session)
 
 // exportSubscribers: GET /admin/subscribers.csv streams every subscriber
 // as CSV, like GET /api/v1/subscribers/export.
-func (a *admin) exportSubscribers(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) exportSubscribers(w http.ResponseWriter, r *http.Request, sess *session) error {
 	name := "subscribers-" + a.now().UTC().Format("2006-01-02") + ".csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	n, err := a.w.deps.Subscribers.Export(r.Context(), w, nil)
+	n, err := a.deps.Subscribers.Export(r.Context(), w, nil)
 	if err != nil {
 		// The header is gone; the truncated file is all that can be done.
 		a.log.Error("subscriber export failed", "rows", n, "err", err)

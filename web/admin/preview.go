@@ -1,4 +1,4 @@
-package web
+package admin
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"herald/releases"
+	"herald/web/ui"
 )
 
 // Previews of an unsaved release: the public page and the alert mail, made
@@ -78,16 +79,12 @@ func (p *previewStore) get(id, session string, now time.Time) *preview {
 
 // makePreview renders the release that in would make and stores the page
 // and the mail.
-func (a *admin) makePreview(ctx context.Context, sess *session, id int64, in releases.Input) (*previewLinks, error) {
-	rel, err := a.w.deps.Releases.Preview(ctx, id, in)
+func (a *Console) makePreview(ctx context.Context, sess *session, id int64, in releases.Input) (*previewLinks, error) {
+	rel, err := a.deps.Releases.Preview(ctx, id, in)
 	if err != nil {
 		return nil, err
 	}
-	view, err := a.w.releaseView(ctx, &rel)
-	if err != nil {
-		return nil, err
-	}
-	page, err := a.w.pages.bytes("release.html", view)
+	page, err := a.deps.Pages.ReleasePage(ctx, &rel)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +113,7 @@ type previewFieldErr struct {
 
 // preview: POST /admin/preview, the editor's script asking for a preview
 // of the form as it is (id names the release being edited, 0 for new).
-func (a *admin) preview(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) preview(w http.ResponseWriter, r *http.Request, sess *session) error {
 	id, _ := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
 	f := readFields(r)
 	in, err := f.input(id == 0)
@@ -125,7 +122,7 @@ func (a *admin) preview(w http.ResponseWriter, r *http.Request, sess *session) e
 		links, err = a.makePreview(r.Context(), sess, id, in)
 	}
 	if errors.Is(err, releases.ErrNotFound) {
-		return notFound("This release")
+		return ui.NotFound("This release")
 	}
 	if err != nil {
 		rf := releaseForm{Errors: map[string]string{}}
@@ -136,16 +133,16 @@ func (a *admin) preview(w http.ResponseWriter, r *http.Request, sess *session) e
 		for _, e := range rf.ErrorList {
 			out.Errors = append(out.Errors, previewFieldErr{Field: e.Field, Error: e.Label + ": " + e.Msg})
 		}
-		writeJSONBody(w, http.StatusUnprocessableEntity, out)
+		ui.WriteJSON(w, http.StatusUnprocessableEntity, out)
 		return nil
 	}
-	writeJSONBody(w, http.StatusOK, previewJSON{Page: links.Page, Mail: links.Mail, Subject: links.Subject, Text: links.Text})
+	ui.WriteJSON(w, http.StatusOK, previewJSON{Page: links.Page, Mail: links.Mail, Subject: links.Subject, Text: links.Text})
 	return nil
 }
 
 // previewPage answers the editor's Preview button without script: the
 // editor again, with the preview below it (nothing is saved).
-func (a *admin) previewPage(w http.ResponseWriter, r *http.Request, sess *session, id int64, f editorFields, in releases.Input) error {
+func (a *Console) previewPage(w http.ResponseWriter, r *http.Request, sess *session, id int64, f editorFields, in releases.Input) error {
 	rf, err := a.form(r, id, f)
 	if err != nil {
 		return err
@@ -161,14 +158,14 @@ func (a *admin) previewPage(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	v.Preview = links
 	w.Header().Set("Content-Security-Policy", adminFrameCSP)
-	return a.render(w, status, "release.html", v)
+	return a.pages.Render(w, status, "release.html", v)
 }
 
 // previewPart: GET /admin/preview/{id}/{page|mail}, a framed preview.
-func (a *admin) previewPart(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) previewPart(w http.ResponseWriter, r *http.Request, sess *session) error {
 	pv := a.previews.get(r.PathValue("id"), sess.ID, a.now())
 	if pv == nil {
-		return notFound("This preview")
+		return ui.NotFound("This preview")
 	}
 	var body []byte
 	switch r.PathValue("part") {
@@ -177,7 +174,7 @@ func (a *admin) previewPart(w http.ResponseWriter, r *http.Request, sess *sessio
 	case "mail":
 		body = pv.mail
 	default:
-		return notFound("This preview")
+		return ui.NotFound("This preview")
 	}
 	h := w.Header()
 	h.Set("Content-Security-Policy", previewCSP)

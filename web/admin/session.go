@@ -1,4 +1,4 @@
-package web
+package admin
 
 import (
 	"crypto/hmac"
@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"herald/web/ui"
 )
 
 // Sessions are signed cookies: the expiry and a random id, with an HMAC
@@ -34,7 +34,7 @@ type session struct {
 }
 
 // newSession starts a session that ends after the TTL.
-func (a *admin) newSession() *session {
+func (a *Console) newSession() *session {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
@@ -43,14 +43,14 @@ func (a *admin) newSession() *session {
 }
 
 // sign makes the cookie value: payload "." HMAC, both base64url.
-func (a *admin) sign(s *session) string {
+func (a *Console) sign(s *session) string {
 	id, _ := base64.RawURLEncoding.DecodeString(s.ID)
 	payload := binary.BigEndian.AppendUint64(nil, uint64(s.Expires.Unix()))
 	payload = append(payload, id...)
 	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(a.mac("session", payload))
 }
 
-func (a *admin) mac(purpose string, data []byte) []byte {
+func (a *Console) mac(purpose string, data []byte) []byte {
 	m := hmac.New(sha256.New, a.key)
 	m.Write([]byte(purpose))
 	m.Write([]byte{0})
@@ -60,7 +60,7 @@ func (a *admin) mac(purpose string, data []byte) []byte {
 
 // session returns the request's valid session: a cookie with a genuine
 // signature, not expired and not logged out.
-func (a *admin) session(r *http.Request) (*session, bool) {
+func (a *Console) session(r *http.Request) (*session, bool) {
 	c, err := r.Cookie(adminCookie)
 	if err != nil || len(c.Value) > 200 {
 		return nil, false
@@ -85,7 +85,7 @@ func (a *admin) session(r *http.Request) (*session, bool) {
 
 // setCookie sends the session cookie (SPEC 3: HttpOnly, SameSite=Strict;
 // Secure when herald is served over https), or clears it when s is nil.
-func (a *admin) setCookie(w http.ResponseWriter, s *session) {
+func (a *Console) setCookie(w http.ResponseWriter, s *session) {
 	c := &http.Cookie{Name: adminCookie, Path: "/admin", HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteStrictMode}
 	if s == nil {
 		c.MaxAge = -1
@@ -99,14 +99,14 @@ func (a *admin) setCookie(w http.ResponseWriter, s *session) {
 
 // csrfToken is the session's form token: an HMAC of its id, so that it
 // needs no storage and is worthless for any other session.
-func (a *admin) csrfToken(s *session) string {
+func (a *Console) csrfToken(s *session) string {
 	return base64.RawURLEncoding.EncodeToString(a.mac("csrf", []byte(s.ID)))
 }
 
 // checkCSRF reads the form (at most 1 MiB and a little) and checks its
 // csrf field, or the X-CSRF-Token header of the console's script, and the
 // Origin header when the browser sends one.
-func (a *admin) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) bool {
+func (a *Console) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) bool {
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
@@ -127,7 +127,7 @@ func (a *admin) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) bo
 
 // tokenOK compares a submitted admin token in constant time: both sides
 // are hashed first, so neither the token nor its length leaks by timing.
-func (a *admin) tokenOK(tok string) bool {
+func (a *Console) tokenOK(tok string) bool {
 	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 	return subtle.ConstantTimeCompare(got[:], a.tokenHash[:]) == 1
 }
@@ -140,55 +140,53 @@ type loginView struct {
 	LoggedOut bool
 }
 
-func (a *admin) loginPage(w http.ResponseWriter, r *http.Request) {
+func (a *Console) loginPage(w http.ResponseWriter, r *http.Request) error {
 	adminHeaders(w)
 	next := safeNext(r.URL.Query().Get("next"))
 	if _, ok := a.session(r); ok {
 		http.Redirect(w, r, next, http.StatusSeeOther)
-		return
+		return nil
 	}
-	a.renderLogin(w, r, http.StatusOK, loginView{Next: next, LoggedOut: r.URL.Query().Has("logged_out")}, "")
+	return a.renderLogin(w, http.StatusOK, loginView{Next: next, LoggedOut: r.URL.Query().Has("logged_out")}, "")
 }
 
-func (a *admin) renderLogin(w http.ResponseWriter, r *http.Request, status int, v loginView, problem string) {
+func (a *Console) renderLogin(w http.ResponseWriter, status int, v loginView, problem string) error {
 	v.Page = a.page(nil, "Log in", "login")
 	v.Page.Error = problem
-	if err := a.render(w, status, "login.html", v); err != nil {
-		a.fail(w, r, err)
-	}
+	return a.pages.Render(w, status, "login.html", v)
 }
 
-func (a *admin) login(w http.ResponseWriter, r *http.Request) {
+// login: POST /admin/login. Only failed attempts count against the
+// client's limit.
+func (a *Console) login(w http.ResponseWriter, r *http.Request) error {
 	adminHeaders(w)
-	ip := clientIP(r)
+	ip := ui.ClientIP(r)
 	now := a.now()
-	if wait := a.logins.wait(ip, now); wait > 0 {
+	if wait := a.logins.Wait(ip, now); wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		a.renderLogin(w, r, http.StatusTooManyRequests, loginView{Next: "/admin/"},
+		return a.renderLogin(w, http.StatusTooManyRequests, loginView{Next: "/admin/"},
 			"Too many failed attempts from your network. Wait "+strconv.Itoa(secs)+" seconds, then try again.")
-		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
 	if err := r.ParseForm(); err != nil {
-		a.renderLogin(w, r, http.StatusBadRequest, loginView{Next: "/admin/"}, "The form could not be read. Please try again.")
-		return
+		return a.renderLogin(w, http.StatusBadRequest, loginView{Next: "/admin/"}, "The form could not be read. Please try again.")
 	}
 	next := safeNext(r.PostForm.Get("next"))
 	if !a.tokenOK(r.PostForm.Get("token")) {
-		a.logins.failed(ip, now)
+		a.logins.Take(ip, now)
 		a.log.Warn("admin login failed", "ip", ip)
-		a.renderLogin(w, r, http.StatusUnauthorized, loginView{Next: next},
+		return a.renderLogin(w, http.StatusUnauthorized, loginView{Next: next},
 			"That is not the admin token. It is in HERALD_ADMIN_TOKEN, or in the admin-token file of the data directory.")
-		return
 	}
 	s := a.newSession()
 	a.setCookie(w, s)
 	a.log.Info("admin logged in", "ip", ip)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
 }
 
-func (a *admin) logout(w http.ResponseWriter, r *http.Request, s *session) error {
+func (a *Console) logout(w http.ResponseWriter, r *http.Request, s *session) error {
 	a.revoked.add(s.ID, s.Expires, a.now())
 	a.setCookie(w, nil)
 	http.Redirect(w, r, "/admin/login?logged_out=1", http.StatusSeeOther)
@@ -213,58 +211,6 @@ func safeNext(next string) string {
 		return home
 	}
 	return u.RequestURI()
-}
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-// loginLimiter limits failed logins per client IP. Only failures take a
-// token, and a client with none left may not even try.
-type loginLimiter struct {
-	mu      sync.Mutex
-	limit   rate.Limit
-	burst   int
-	clients map[string]*rate.Limiter
-}
-
-func newLoginLimiter(limit rate.Limit, burst int) *loginLimiter {
-	return &loginLimiter{limit: limit, burst: burst, clients: map[string]*rate.Limiter{}}
-}
-
-// wait is how long ip must wait before its next attempt; 0 when it may try.
-func (l *loginLimiter) wait(ip string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.clients[ip]
-	if !ok {
-		return 0
-	}
-	tokens := lim.TokensAt(now)
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
-}
-
-// failed takes a token from ip's bucket.
-func (l *loginLimiter) failed(ip string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.clients[ip]
-	if !ok {
-		if len(l.clients) >= maxLimiterEntries {
-			for k, c := range l.clients {
-				if c.TokensAt(now) >= float64(l.burst) {
-					delete(l.clients, k)
-				}
-			}
-			if len(l.clients) >= maxLimiterEntries {
-				clear(l.clients)
-			}
-		}
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.clients[ip] = lim
-	}
-	lim.AllowN(now, 1)
 }
 
 // revocations are the ids of sessions logged out, kept until they would

@@ -1,4 +1,4 @@
-package web
+package admin
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"herald/feeds"
 	"herald/releases"
 	"herald/store"
+	"herald/web/ui"
 )
 
 // releaseRow is a release in the console's list.
@@ -19,7 +20,7 @@ type releaseRow struct {
 	Lang      string
 	State     string // live | embargoed | draft
 	StateText string
-	Date      dateView
+	Date      ui.DateView
 	Countdown string // embargoed: "in 2 h 5 min"
 	Topics    string
 	EditURL   string
@@ -30,8 +31,8 @@ type releaseRow struct {
 // releaseFilters are the list's filters, as chosen.
 type releaseFilters struct {
 	Status, Lang, Topic, Region string
-	Statuses                    []option
-	Topics, Regions, Languages  []option
+	Statuses                    []ui.Option
+	Topics, Regions, Languages  []ui.Option
 }
 
 // releaseListView is the data of admin/releases.html.
@@ -44,7 +45,7 @@ type releaseListView struct {
 
 const releasePageSize = 50
 
-func (a *admin) releaseList(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (a *Console) releaseList(w http.ResponseWriter, r *http.Request, sess *session) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	f := releaseFilters{Status: q.Get("status"), Lang: q.Get("lang"), Topic: q.Get("topic"), Region: q.Get("region")}
@@ -62,37 +63,37 @@ func (a *admin) releaseList(w http.ResponseWriter, r *http.Request, sess *sessio
 	if c := q.Get("cursor"); c != "" {
 		cur, err := releases.DecodeCursor(c)
 		if err != nil {
-			return &httpStatusError{status: http.StatusBadRequest, msg: "This page link is damaged. Go back to the first page of the list."}
+			return ui.NewError(http.StatusBadRequest, ui.CodeBadRequest, "This page link is damaged. Go back to the first page of the list.")
 		}
 		lq.After = &cur
 	}
-	tax, err := a.w.deps.Releases.Taxonomy(ctx)
+	tax, err := a.deps.Releases.Taxonomy(ctx)
 	if err != nil {
 		return err
 	}
-	f.Statuses = []option{{Value: "", Label: "All"}, {Value: "live", Label: "Live"}, {Value: "embargoed", Label: "Embargoed"}, {Value: "draft", Label: "Draft"}}
+	f.Statuses = []ui.Option{{Value: "", Label: "All"}, {Value: "live", Label: "Live"}, {Value: "embargoed", Label: "Embargoed"}, {Value: "draft", Label: "Draft"}}
 	for i := range f.Statuses {
 		f.Statuses[i].Checked = f.Statuses[i].Value == f.Status
 	}
-	f.Topics = []option{{Value: "", Label: "All topics"}}
+	f.Topics = []ui.Option{{Value: "", Label: "All topics"}}
 	for _, t := range tax.Topics {
-		f.Topics = append(f.Topics, option{Value: t.Slug, Label: t.Name, Checked: t.Slug == f.Topic})
+		f.Topics = append(f.Topics, ui.Option{Value: t.Slug, Label: t.Name, Checked: t.Slug == f.Topic})
 	}
-	f.Regions = []option{{Value: "", Label: "All regions"}}
+	f.Regions = []ui.Option{{Value: "", Label: "All regions"}}
 	for _, g := range tax.Regions {
 		label := g.Name
 		if g.Parent != "" {
 			label = "— " + label
 		}
-		f.Regions = append(f.Regions, option{Value: g.Slug, Label: label, Checked: g.Slug == f.Region})
+		f.Regions = append(f.Regions, ui.Option{Value: g.Slug, Label: label, Checked: g.Slug == f.Region})
 	}
 	f.Languages = languageOptions(f.Lang, true)
 	v.Filters = f
-	page, err := a.w.deps.Releases.List(ctx, lq)
+	page, err := a.deps.Releases.List(ctx, lq)
 	var fe interface{ InvalidField() string }
 	if errors.As(err, &fe) {
 		v.Page.Error = "The filter is not valid: " + err.Error()
-		return a.render(w, http.StatusUnprocessableEntity, "releases.html", v)
+		return a.pages.Render(w, http.StatusUnprocessableEntity, "releases.html", v)
 	}
 	if err != nil {
 		return err
@@ -100,7 +101,7 @@ func (a *admin) releaseList(w http.ResponseWriter, r *http.Request, sess *sessio
 	now := a.now()
 	for i := range page.Items {
 		rel := &page.Items[i]
-		row := releaseRow{ID: rel.ID, Title: rel.Title, Lang: rel.Language, Date: formatDate(rel.PublishedAt, "en"),
+		row := releaseRow{ID: rel.ID, Title: rel.Title, Lang: rel.Language, Date: ui.FormatDate(rel.PublishedAt, "en"),
 			EditURL: "/admin/releases/" + strconv.FormatInt(rel.ID, 10)}
 		switch {
 		case rel.Status == releases.StatusDraft:
@@ -130,25 +131,25 @@ func (a *admin) releaseList(w http.ResponseWriter, r *http.Request, sess *sessio
 		nq.Set("cursor", page.NextCursor)
 		v.Next = "/admin/releases?" + nq.Encode()
 	}
-	return a.render(w, http.StatusOK, "releases.html", v)
+	return a.pages.Render(w, http.StatusOK, "releases.html", v)
 }
 
 // editorLanguages are offered in the editor and the filters; a release in
 // another language keeps its own as an extra option.
 var editorLanguages = []string{"en", "fr", "es", "ar", "pt", "ru", "zh"}
 
-func languageOptions(chosen string, any bool) []option {
-	var out []option
+func languageOptions(chosen string, any bool) []ui.Option {
+	var out []ui.Option
 	if any {
-		out = append(out, option{Value: "", Label: "All languages", Checked: chosen == ""})
+		out = append(out, ui.Option{Value: "", Label: "All languages", Checked: chosen == ""})
 	}
 	known := false
 	for _, l := range editorLanguages {
-		out = append(out, option{Value: l, Label: feeds.LanguageName(l) + " (" + l + ")", Checked: l == chosen})
+		out = append(out, ui.Option{Value: l, Label: feeds.LanguageName(l) + " (" + l + ")", Checked: l == chosen})
 		known = known || l == chosen
 	}
 	if !known && chosen != "" {
-		out = append(out, option{Value: shown(chosen), Label: shown(chosen), Checked: true})
+		out = append(out, ui.Option{Value: releases.Clip(chosen, 100), Label: releases.Clip(chosen, 100), Checked: true})
 	}
 	return out
 }
@@ -157,20 +158,20 @@ func languageOptions(chosen string, any bool) []option {
 func releaseID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, notFound("This release")
+		return 0, ui.NotFound("This release")
 	}
 	return id, nil
 }
 
 // getRelease reads a release, a missing one being a 404.
-func (a *admin) getRelease(r *http.Request) (store.Release, error) {
+func (a *Console) getRelease(r *http.Request) (store.Release, error) {
 	id, err := releaseID(r)
 	if err != nil {
 		return store.Release{}, err
 	}
-	rel, err := a.w.deps.Releases.Get(r.Context(), id)
+	rel, err := a.deps.Releases.Get(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return rel, notFound("This release")
+		return rel, ui.NotFound("This release")
 	}
 	return rel, err
 }

@@ -1,4 +1,4 @@
-package web
+package admin
 
 import (
 	"context"
@@ -21,24 +21,26 @@ import (
 	"herald/store"
 	"herald/subscribers"
 	"herald/templates"
+	"herald/web/public"
+	"herald/web/ui"
 )
 
 const adminToken = "s3cret-admin-token-for-tests"
 
-// adminSite is the whole herald HTTP handler with the console, on a real
+// adminSite is the public site and the console, as `herald serve` wires them, on a real
 // SQLite database, served by httptest; with smtp set, a mailer delivers
 // to an in-process SMTP server.
 type adminSite struct {
-	t      *testing.T
-	db     *store.DB
-	rel    *releases.Service
-	subs   *subscribers.Service
-	disp   *dispatch.Service
-	web    *Web
-	srv    *httptest.Server
-	client *http.Client // keeps cookies, does not follow redirects
-	smtp   *smtptest.Server
-	mail   *mailer.Mailer
+	t       *testing.T
+	db      *store.DB
+	rel     *releases.Service
+	subs    *subscribers.Service
+	disp    *dispatch.Service
+	console *Console
+	srv     *httptest.Server
+	client  *http.Client // keeps cookies, does not follow redirects
+	smtp    *smtptest.Server
+	mail    *mailer.Mailer
 }
 
 type adminSiteOpts struct {
@@ -102,19 +104,27 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 		go func() { s.mail.Run(mctx); close(done) }()
 		t.Cleanup(func() { stop(); <-done })
 	}
-	s.web, err = New(Options{SiteName: "Press Office", BaseURL: base},
-		Deps{DB: db, Metrics: http.NotFoundHandler(), Templates: templates.Embedded(), Subscribers: s.subs, Releases: s.rel, Store: db})
+	static, err := ui.LoadStatic(templates.Embedded())
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.web.EnableAdmin(AdminOptions{Token: adminToken, Secret: secret, Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst},
-		AdminDeps{Dispatch: s.disp, DB: db, Mail: composer})
+	site, err := public.New(public.Options{SiteName: "Press Office", BaseURL: base},
+		public.Deps{Templates: templates.Embedded(), Static: static, Subscribers: s.subs, Releases: s.rel, Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.console, err = New(Options{SiteName: "Press Office", BaseURL: base, Token: adminToken, Secret: secret,
+		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst},
+		Deps{Templates: templates.Embedded(), Static: static, Releases: s.rel, Subscribers: s.subs,
+			Dispatch: s.disp, DB: db, Mail: composer, Pages: site})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	s.web.Register(mux)
-	s.srv.Config.Handler = SecurityHeaders(mux)
+	mux.Handle("GET /static/", static)
+	site.Register(mux)
+	s.console.Register(mux)
+	s.srv.Config.Handler = ui.SecurityHeaders(mux)
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	jar, _ := cookiejar.New(nil)

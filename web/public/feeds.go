@@ -1,7 +1,6 @@
-package web
+package public
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"herald/feeds"
+	"herald/web/ui"
 )
 
 // feedCacheControl lets readers and proxies reuse a feed for a minute; after
@@ -46,14 +46,13 @@ func newWireHeaders(doc *feeds.Doc, contentType []string) *wireHeaders {
 // current. HEAD is answered by the same route (ServeMux matches GET
 // patterns for HEAD) without a body. The header values of the document
 // served last are kept, so that polls of a popular feed allocate little.
-func (s *Web) feed(format feeds.Format) http.HandlerFunc {
+func (s *Site) feed(format feeds.Format) ui.HandlerFunc {
 	contentType := []string{format.ContentType()}
 	var last atomic.Pointer[wireHeaders]
-	return func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		doc, err := s.deps.Feeds.Get(r.Context(), format, r.URL.RawQuery)
 		if err != nil {
-			s.feedError(w, r, err)
-			return
+			return err
 		}
 		wh := last.Load()
 		if wh == nil || wh.doc != doc {
@@ -73,7 +72,7 @@ func (s *Web) feed(format feeds.Format) http.HandlerFunc {
 			// RFC 9110 15.4.5: a 304 carries ETag, Vary and Cache-Control;
 			// Last-Modified adds nothing beside an ETag.
 			w.WriteHeader(http.StatusNotModified)
-			return
+			return nil
 		}
 		if wh.lastMod != nil {
 			h["Last-Modified"] = wh.lastMod
@@ -87,27 +86,7 @@ func (s *Web) feed(format feeds.Format) http.HandlerFunc {
 		if r.Method != http.MethodHead {
 			_, _ = w.Write(body)
 		}
-	}
-}
-
-// feedError answers a feed query herald cannot serve with a plain-text
-// message: 404 for an unknown topic, region or language, 400 for a
-// malformed value (a bad limit), 500 otherwise (logged, not shown).
-func (s *Web) feedError(w http.ResponseWriter, r *http.Request, err error) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	var qe *feeds.QueryError
-	switch {
-	case errors.As(err, &qe) && qe.Unknown:
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte("404 not found: " + qe.Msg + "\n"))
-	case errors.As(err, &qe):
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte("400 bad request: " + qe.Msg + "\n"))
-	default:
-		s.log.Error("feed failed", "path", r.URL.Path, "err", err)
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte("500 internal error\n"))
+		return nil
 	}
 }
 
