@@ -3,9 +3,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,45 +13,11 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"herald/internal/browsertest"
 	"herald/releases"
 	"herald/store"
 	"herald/subscribers"
 )
-
-// chromiumPath finds a Chromium or Chrome binary: HERALD_CHROMIUM, then
-// Debian's /usr/bin/chromium (.ci/run installs it), then $PATH.
-func chromiumPath() string {
-	if p := os.Getenv("HERALD_CHROMIUM"); p != "" {
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "" // named but missing: skip rather than fail
-		}
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p
-		}
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// artifactDir is where screenshots go: $HERALD_ARTIFACTS to keep them,
-// else a temporary directory.
-func artifactDir(t *testing.T) string {
-	dir := os.Getenv("HERALD_ARTIFACTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // consoleProblems collects what the page reports as wrong: script errors,
 // CSP violations, failed loads.
@@ -81,14 +44,8 @@ func (c *consoleProblems) all() []string {
 // delivers to an in-process SMTP server, look at the pages on a phone-sized
 // screen, log out. Each page is saved as a screenshot.
 func TestAdminBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no Chromium binary found (apt-get install chromium, or set HERALD_CHROMIUM): browser test skipped")
-	}
-	shots := artifactDir(t)
+	bctx := browsertest.New(t, 1280, 900)
+	shots := browsertest.Artifacts(t)
 	s := newAdminSite(t, adminSiteOpts{smtp: true})
 	ctx := context.Background()
 
@@ -117,17 +74,6 @@ func TestAdminBrowser(t *testing.T) {
 	})
 	s.release("Draft statement on resettlement", func(in *releases.Input) { in.Status = ptr("draft") })
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
 	problems := &consoleProblems{}
 	if err := chromedp.Listen(bctx, func(ev any) {
 		switch e := ev.(type) {
@@ -147,15 +93,12 @@ func TestAdminBrowser(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 900)); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
 	run := func(step string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		c, cancel := context.WithTimeout(bctx, timeout)
 		defer cancel()
 		if err := chromedp.Do(c, actions...); err != nil {
-			shot(t, bctx, shots, "failed-"+step)
+			browsertest.Shot(t, bctx, shots, "failed-"+step)
 			t.Fatalf("%s: %v", step, err)
 		}
 	}
@@ -184,7 +127,7 @@ func TestAdminBrowser(t *testing.T) {
 	if loc := location(); loc != "/admin/login?next=%2Fadmin%2Freleases" {
 		t.Fatalf("not sent to the login page: %s", loc)
 	}
-	shot(t, bctx, shots, "01-login")
+	browsertest.Shot(t, bctx, shots, "01-login")
 
 	// 2. Log in: back to the page asked for.
 	run("login", 15*time.Second, chromedp.SendKeys(chromedp.ID("token"), adminToken),
@@ -195,10 +138,10 @@ func TestAdminBrowser(t *testing.T) {
 	if txt := text("ul.rel-list"); !strings.Contains(txt, "Embargoed") || !strings.Contains(txt, "goes live in 1 d 2 h") {
 		t.Errorf("the list does not show the embargo countdown: %q", txt)
 	}
-	shot(t, bctx, shots, "02-releases")
+	browsertest.Shot(t, bctx, shots, "02-releases")
 
 	run("dashboard", 15*time.Second, chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS("figure.chart")))
-	shot(t, bctx, shots, "03-dashboard")
+	browsertest.Shot(t, bctx, shots, "03-dashboard")
 
 	// 3. Create a release; the preview follows the form.
 	const title = "IOM scales up aid as floods displace thousands"
@@ -213,7 +156,7 @@ func TestAdminBrowser(t *testing.T) {
 	if v, err := chromedp.Run(bctx, chromedp.Value(chromedp.ID("title"))); err != nil || v != title {
 		t.Errorf("title after the error: %q %v", v, err)
 	}
-	shot(t, bctx, shots, "04a-editor-error")
+	browsertest.Shot(t, bctx, shots, "04a-editor-error")
 	run("fix", 15*time.Second,
 		chromedp.Click(chromedp.ID("topic-migration")),
 		chromedp.Click(chromedp.ID("topic-emergencies")),
@@ -226,7 +169,7 @@ func TestAdminBrowser(t *testing.T) {
 	// Let the frames finish loading before the picture.
 	run("frames", 10*time.Second, chromedp.Poll[chromedp.Void](
 		`(function(){var f=document.getElementById("preview-mail");try{return f.contentDocument&&f.contentDocument.readyState==="complete"&&f.contentDocument.body.textContent.includes("shelter kits")}catch(e){return false}})()`))
-	shot(t, bctx, shots, "04b-editor-preview")
+	browsertest.Shot(t, bctx, shots, "04b-editor-preview")
 	if n := countReleases(t, s); n != 3 {
 		t.Fatalf("the preview or the invalid form saved something: %d releases", n)
 	}
@@ -243,7 +186,7 @@ func TestAdminBrowser(t *testing.T) {
 	if txt := text("#recipients"); !strings.Contains(txt, "immediate\t2") && !strings.Contains(txt, "immediate 2") {
 		t.Logf("breakdown: %q", txt)
 	}
-	shot(t, bctx, shots, "05-alert-dialog")
+	browsertest.Shot(t, bctx, shots, "05-alert-dialog")
 
 	// A test copy first, then the alert.
 	run("test copy", 15*time.Second, chromedp.SendKeys(chromedp.ID("test_to"), "desk@example.org"),
@@ -257,7 +200,7 @@ func TestAdminBrowser(t *testing.T) {
 	if txt := text("#progress-summary"); !strings.HasPrefix(txt, "6 of 6 sent") {
 		t.Errorf("progress summary %q", txt)
 	}
-	shot(t, bctx, shots, "06-alert-progress")
+	browsertest.Shot(t, bctx, shots, "06-alert-progress")
 	msgs := s.smtp.Wait(t, 7, 10*time.Second)
 	var to []string
 	for _, m := range msgs {
@@ -271,16 +214,16 @@ func TestAdminBrowser(t *testing.T) {
 	}
 
 	run("dashboard after", 15*time.Second, chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#delivery-h")))
-	shot(t, bctx, shots, "07-dashboard-after")
+	browsertest.Shot(t, bctx, shots, "07-dashboard-after")
 
 	// 6. A phone-sized screen.
 	run("phone", 15*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Navigate(base+"/admin/releases"), chromedp.WaitVisible(chromedp.CSS("ul.rel-list")))
-	shot(t, bctx, shots, "08-phone-releases")
+	browsertest.Shot(t, bctx, shots, "08-phone-releases")
 	run("phone dashboard", 15*time.Second, chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS("figure.chart")))
-	shot(t, bctx, shots, "09-phone-dashboard")
+	browsertest.Shot(t, bctx, shots, "09-phone-dashboard")
 	run("phone editor", 15*time.Second, chromedp.Navigate(base+"/admin/releases/new"), chromedp.WaitVisible(chromedp.ID("title")))
-	shot(t, bctx, shots, "10-phone-editor")
+	browsertest.Shot(t, bctx, shots, "10-phone-editor")
 	run("desktop", 5*time.Second, chromedp.EmulateViewport(1280, 900))
 
 	// 7. Log out: the console is closed again.
@@ -289,7 +232,7 @@ func TestAdminBrowser(t *testing.T) {
 	if txt := text("section.login"); !strings.Contains(txt, "You are logged out") {
 		t.Errorf("after logout: %q", txt)
 	}
-	shot(t, bctx, shots, "11-logged-out")
+	browsertest.Shot(t, bctx, shots, "11-logged-out")
 	run("closed", 15*time.Second, chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.ID("token")))
 	if loc := location(); !strings.HasPrefix(loc, "/admin/login") {
 		t.Errorf("after logout /admin/ shows %s", loc)
@@ -298,21 +241,6 @@ func TestAdminBrowser(t *testing.T) {
 		t.Errorf("browser reported: %s", p)
 	}
 	t.Logf("screenshots in %s", shots)
-}
-
-// shot saves a full-page PNG screenshot.
-func shot(t *testing.T, ctx context.Context, dir, name string) {
-	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(c, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Errorf("screenshot %s: %v", name, err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Error(err)
-	}
 }
 
 func jsString(s string) string { return fmt.Sprintf("%q", s) }
