@@ -64,8 +64,9 @@ func newFeedSite(t testing.TB) *feedSite {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
+	static := staticFiles(t)
 	w, err := New(Options{SiteName: "Press Office", BaseURL: siteBase}, Deps{
-		Templates: templates.Embedded(), Static: staticFiles(t),
+		Templates: templates.Embedded(), Static: static,
 		Releases: rel, Store: db,
 		Feeds: feeds.New(feeds.Options{SiteName: "Press Office", BaseURL: siteBase}, rel, db),
 	})
@@ -73,6 +74,7 @@ func newFeedSite(t testing.TB) *feedSite {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /static/", static)
 	w.Register(mux)
 	log := slog.New(slog.DiscardHandler)
 	h := ui.Instrument(reg, log, ui.Recover(log, ui.SecurityHeaders(mux)))
