@@ -1,21 +1,25 @@
-// Package web serves herald's public HTML pages, feeds and operational
-// endpoints (/healthz, /metrics), and later the admin UI. It turns HTTP into
-// calls on the domain services and owns security headers and sessions.
+// Package web composes herald's HTTP front: the public site (web/public),
+// the staff console (web/admin), the admin API given to it, and the
+// operational endpoints (/healthz, /metrics, /static/), all behind the
+// middleware of web/ui. It owns no page; cmd/herald calls New.
 package web
 
 import (
 	"context"
-	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 
-	"golang.org/x/time/rate"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"herald/dispatch"
 	"herald/feeds"
 	"herald/releases"
+	"herald/store"
 	"herald/subscribers"
+	"herald/web/admin"
+	"herald/web/public"
+	"herald/web/ui"
 )
 
 // Pinger is the database health check.
@@ -23,91 +27,92 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Options configures the web handlers.
+// Registrar adds routes to a mux: the admin API (api.API).
+type Registrar interface {
+	Register(mux *http.ServeMux)
+}
+
+// Options configures the web front.
 type Options struct {
 	SiteName string
 	BaseURL  string
 	Logger   *slog.Logger
-	// SubscribeLimit and SubscribeBurst rate-limit POST /subscribe per
-	// client IP; zero takes DefaultSubscribeLimit and DefaultSubscribeBurst.
-	SubscribeLimit rate.Limit
-	SubscribeBurst int
+	// AdminToken turns the staff console on; with it, Secret signs its
+	// sessions and Timezone is its default zone (HERALD_TZ).
+	AdminToken string
+	Secret     []byte
+	Timezone   string
 }
 
-// Deps are the services the web handlers use.
+// Deps are the services behind the web front.
 type Deps struct {
 	DB        Pinger
-	Metrics   http.Handler // Prometheus text exposition
-	Templates fs.FS        // templates.Overlay(...): web/ and static/
-	// Subscribers serves /subscribe, /confirm, /preferences, /unsubscribe;
-	// nil leaves those routes out.
+	Registry  prometheus.Registerer // receives the HTTP request metrics
+	Metrics   http.Handler          // Prometheus text exposition
+	Templates fs.FS                 // templates.Overlay(...): web/ and static/
+	API       Registrar             // served under the same middleware; nil for none
+
+	// Subscribers serves the subscription pages; nil leaves them out.
 	Subscribers *subscribers.Service
+	Releases    *releases.Service // public pages and the console
+	Store       feeds.Lister      // lists live releases for the home page
+	Feeds       *feeds.Service    // feed documents; nil leaves the feed routes out
 
-	Releases *releases.Service // public pages: live releases, taxonomy
-	Store    feeds.Lister      // lists live releases for the index page
-	Feeds    *feeds.Service    // feed documents; nil leaves the feed routes out
+	// The console's own services, needed with Options.AdminToken.
+	Dispatch *dispatch.Service
+	Mail     *dispatch.Composer
+	Stats    *store.DB
 }
 
-// Web holds the public handlers.
-type Web struct {
-	opts      Options
-	log       *slog.Logger
-	deps      Deps
-	pages     *pages
-	static    map[string]staticFile
-	staticURL map[string]string
-	subLimit  *ipLimiter
-	index     indexCache
-	admin     *admin // the staff console; nil until EnableAdmin
-}
-
-// New returns the web handlers, parsing every page template; an error names
-// the template that does not parse.
-func New(opts Options, deps Deps) (*Web, error) {
+// New builds every route and returns the handler of `herald serve`: request
+// metrics, then panic recovery, then security headers, then the routes.
+func New(opts Options, deps Deps) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Web{opts: opts, log: opts.Logger, deps: deps}
-	s.subLimit = newIPLimiter(opts.SubscribeLimit, opts.SubscribeBurst)
-	funcs := template.FuncMap{"t": T}
-	var err error
-	if s.pages, err = parsePages(deps.Templates, funcs); err != nil {
+	static, err := ui.LoadStatic(deps.Templates)
+	if err != nil {
 		return nil, err
 	}
-	if s.static, s.staticURL, err = loadStatic(deps.Templates); err != nil {
+	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger}, public.Deps{
+		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
+		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds,
+	})
+	if err != nil {
 		return nil, err
 	}
-	return s, nil
-}
-
-// meta is the layout data of a page in lang.
-func (s *Web) meta(lang, title string) PageMeta {
-	return PageMeta{Lang: lang, SiteName: s.opts.SiteName, Title: title, CSS: s.staticURL["herald.css"]}
-}
-
-// errorView is the data of error.html.
-type errorView struct {
-	Page    PageMeta
-	Title   string
-	Message string
-}
-
-// renderError answers an HTML error page.
-func (s *Web) renderError(w http.ResponseWriter, status int, title, msg string) {
-	if err := s.pages.render(w, status, "error.html", errorView{Page: s.meta("en", title), Title: title, Message: msg}); err != nil {
-		s.log.Error("rendering the error page failed", "err", err)
-		http.Error(w, fmt.Sprintf("%d %s", status, title), status)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz(deps.DB, opts.Logger))
+	mux.Handle("GET /metrics", deps.Metrics)
+	mux.Handle("GET /static/", static)
+	site.Register(mux)
+	if opts.AdminToken != "" {
+		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
+			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone},
+			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
+				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site})
+		if err != nil {
+			return nil, err
+		}
+		console.Register(mux)
 	}
+	if deps.API != nil {
+		deps.API.Register(mux)
+	}
+	return ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux))), nil
 }
 
-func (s *Web) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := s.deps.DB.Ping(r.Context()); err != nil {
-		s.log.Error("health check failed", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("database unavailable\n"))
-		return
+// healthz answers GET /healthz: "ok" when the database answers (SPEC 3).
+func healthz(db Pinger, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := db.Ping(r.Context()); err != nil {
+			log.Error("health check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unavailable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
 	}
-	_, _ = w.Write([]byte("ok"))
 }

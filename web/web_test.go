@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,16 +22,13 @@ func (p pinger) Ping(context.Context) error { return p.err }
 func newHandler(t *testing.T, db web.Pinger) http.Handler {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	s, err := web.New(web.Options{SiteName: "Press Office"}, web.Deps{
-		DB: db, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Templates: templates.Embedded(),
+	h, err := web.New(web.Options{SiteName: "Press Office"}, web.Deps{
+		DB: db, Registry: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Templates: templates.Embedded(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	s.Register(mux)
-	log := slog.New(slog.DiscardHandler)
-	return web.Instrument(reg, log, web.Recover(log, web.SecurityHeaders(mux)))
+	return h
 }
 
 func TestHealthz(t *testing.T) {

@@ -78,31 +78,28 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 
-	subs := a.subscribers
-	mux := http.NewServeMux()
-	api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: subs, Messages: a.db}).Register(mux)
+	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
-	pages, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web")}, web.Deps{
+	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
+		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()}, web.Deps{
 		DB:          a.db,
+		Registry:    reg,
 		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Templates:   templates.Overlay(filepath.Join(cfg.DataDir, "templates")),
-		Subscribers: subs,
+		API:         apiRoutes,
+		Subscribers: a.subscribers,
 		Releases:    a.releases,
 		Store:       a.db,
 		Feeds:       feedDocs,
+		Dispatch:    a.dispatch,
+		Mail:        a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL),
+		Stats:       a.db,
 	})
 	if err != nil {
 		return err
 	}
-	err = pages.EnableAdmin(web.AdminOptions{Token: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()},
-		web.AdminDeps{Dispatch: a.dispatch, DB: a.db, Mail: a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL)})
-	if err != nil {
-		return err
-	}
-	pages.Register(mux)
-	handler := web.Instrument(reg, log, web.Recover(log, web.SecurityHeaders(mux)))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

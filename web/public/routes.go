@@ -1,0 +1,36 @@
+package public
+
+import (
+	"net/http"
+
+	"herald/feeds"
+	"herald/web/ui"
+)
+
+// Register adds the public routes to mux; each handler returns its error
+// to the responder of its kind of page (see errors.go).
+func (s *Site) Register(mux *http.ServeMux) {
+	if s.deps.Subscribers != nil {
+		sub := func(fn ui.HandlerFunc) http.HandlerFunc {
+			return s.errs.Handle(s.subscriptionError, fn)
+		}
+		mux.HandleFunc("GET /subscribe", sub(s.subscribeForm))
+		mux.HandleFunc("POST /subscribe", sub(s.subscribe))
+		mux.HandleFunc("GET /confirm", sub(s.confirmPage))
+		mux.HandleFunc("POST /confirm", sub(s.confirm))
+		mux.HandleFunc("GET /preferences", sub(s.preferencesPage))
+		mux.HandleFunc("POST /preferences", sub(s.preferences))
+		mux.HandleFunc("GET /unsubscribe", sub(s.unsubscribePage))
+		mux.HandleFunc("POST /unsubscribe", sub(s.unsubscribe))
+	}
+	if s.deps.Releases != nil && s.deps.Store != nil {
+		mux.HandleFunc("GET /{$}", s.errs.Handle(s.pageError, s.indexPage))
+		mux.HandleFunc("GET /releases/{slug}", s.errs.Handle(s.pageError, s.releasePage))
+	}
+	if s.deps.Feeds != nil {
+		mux.HandleFunc("GET /feed.rss", s.errs.Handle(feedError, s.feed(feeds.RSS)))
+		mux.HandleFunc("GET /feed.atom", s.errs.Handle(feedError, s.feed(feeds.Atom)))
+		mux.HandleFunc("GET /feed.json", s.errs.Handle(feedError, s.feed(feeds.JSON)))
+		mux.HandleFunc("GET /feeds.opml", s.errs.Handle(feedError, s.feed(feeds.OPML)))
+	}
+}

@@ -1,0 +1,92 @@
+// Package public serves herald's public site: the home page, release
+// pages, feeds over HTTP and the subscription pages (SPEC 3, 10). It turns
+// HTTP into calls on the domain services; what it shares with the console
+// (rendering, middleware, words, form widgets) lives in web/ui. It must not
+// import the console (web/admin), which uses it for its previews.
+package public
+
+import (
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+
+	"golang.org/x/time/rate"
+
+	"herald/feeds"
+	"herald/releases"
+	"herald/subscribers"
+	"herald/web/ui"
+)
+
+// Options configures the public site.
+type Options struct {
+	SiteName string
+	BaseURL  string
+	Logger   *slog.Logger
+	// SubscribeLimit and SubscribeBurst rate-limit POST /subscribe per
+	// client IP; zero takes DefaultSubscribeLimit and DefaultSubscribeBurst.
+	SubscribeLimit rate.Limit
+	SubscribeBurst int
+}
+
+// Defaults of the subscribe rate limit per client IP: a burst of 20 (a
+// newsroom behind one address, a scripted test), then one every 2 s. The
+// 10-minute limit per address is what protects inboxes.
+const (
+	DefaultSubscribeLimit = rate.Limit(1.0 / 2)
+	DefaultSubscribeBurst = 20
+)
+
+// Deps are the services the public site uses.
+type Deps struct {
+	Templates fs.FS      // templates.Overlay(...): web/
+	Static    *ui.Static // hashed URLs of the stylesheets and scripts
+	// Subscribers serves /subscribe, /confirm, /preferences, /unsubscribe;
+	// nil leaves those routes out.
+	Subscribers *subscribers.Service
+
+	Releases *releases.Service // public pages: live releases, taxonomy
+	Store    feeds.Lister      // lists live releases for the index page
+	Feeds    *feeds.Service    // feed documents; nil leaves the feed routes out
+}
+
+// Site holds the public handlers.
+type Site struct {
+	opts     Options
+	log      *slog.Logger
+	deps     Deps
+	pages    *ui.Pages
+	errs     *ui.Errors
+	subLimit *ui.IPLimiter
+	index    indexCache
+}
+
+// New returns the public site, parsing every page template; an error names
+// the template that does not parse.
+func New(opts Options, deps Deps) (*Site, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Static == nil {
+		return nil, errors.New("web: the public site needs its static files")
+	}
+	if opts.SubscribeLimit <= 0 {
+		opts.SubscribeLimit = DefaultSubscribeLimit
+	}
+	if opts.SubscribeBurst <= 0 {
+		opts.SubscribeBurst = DefaultSubscribeBurst
+	}
+	s := &Site{opts: opts, log: opts.Logger, deps: deps, errs: ui.NewErrors(opts.Logger)}
+	s.subLimit = ui.NewIPLimiter(opts.SubscribeLimit, opts.SubscribeBurst)
+	var err error
+	if s.pages, err = ui.ParsePages(deps.Templates, "web", template.FuncMap{"t": ui.T}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// meta is the layout data of a page in lang.
+func (s *Site) meta(lang, title string) ui.PageMeta {
+	return ui.PageMeta{Lang: lang, Dir: ui.TextDir(lang), SiteName: s.opts.SiteName, Title: title, CSS: s.deps.Static.URL("herald.css")}
+}
