@@ -118,9 +118,15 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 // how many subscribers it read and the last id.
 func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertResult, dry bool, origin string,
 	cadences []string, after int64, now time.Time) (int, int64, error) {
-	var n int
+	var n, added int
 	last := after
+	byCadence, byLanguage := map[string]int{}, map[string]int{}
+	// The closure may run twice (a retried transaction): it only sets the
+	// values above, which are added to res once it committed.
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, added, last = 0, 0, after
+		clear(byCadence)
+		clear(byLanguage)
 		aud, err := tx.Audience(ctx, store.AudienceFilter{Cadences: cadences, AfterID: after, Limit: batchSize})
 		if err != nil {
 			return err
@@ -162,21 +168,29 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 		} else if fresh, err = tx.EnqueueEach(ctx, now, items); err != nil {
 			return err
 		}
-		added := 0
 		for i, f := range fresh {
 			if f {
 				added++
-				res.ByCadence[whom[i].Cadence]++
-				res.ByLanguage[whom[i].Language]++
+				byCadence[whom[i].Cadence]++
+				byLanguage[whom[i].Language]++
 			}
 		}
-		res.Recipients += added
 		if dry || added == 0 {
 			return nil
 		}
 		return tx.AddAlertRecipients(ctx, res.AlertID, added)
 	})
-	return n, last, err
+	if err != nil {
+		return n, last, err
+	}
+	res.Recipients += added
+	for k, v := range byCadence {
+		res.ByCadence[k] += v
+	}
+	for k, v := range byLanguage {
+		res.ByLanguage[k] += v
+	}
+	return n, last, nil
 }
 
 // alertKey is the outbox idempotency key of an alert: one per subscriber and

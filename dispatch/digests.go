@@ -151,9 +151,12 @@ func (s *Service) digestPass(ctx context.Context, w *digestWindow, req DigestReq
 }
 
 func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult, after int64) (int, int64, error) {
-	var n int
+	var n, queued int
 	last := after
+	// The closure may run twice (a retried transaction): it only sets the
+	// values above, and res changes once it committed.
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, queued, last = 0, 0, after
 		aud, err := tx.Audience(ctx, store.AudienceFilter{
 			Cadences: []string{req.Cadence}, Timezone: p.tz, DueFor: p.period, PeriodOnly: p.staff,
 			AfterID: after, Limit: batchSize,
@@ -200,16 +203,17 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 			if err != nil {
 				return err
 			}
-			res.Recipients += len(keys) - len(had)
+			queued = len(keys) - len(had)
 			return nil
 		}
-		queued, err := tx.Enqueue(ctx, w.until, items)
-		if err != nil {
+		if queued, err = tx.Enqueue(ctx, w.until, items); err != nil {
 			return err
 		}
-		res.Recipients += queued
 		return tx.SetDigestWatermarks(ctx, done, w.until, p.period)
 	})
+	if err == nil {
+		res.Recipients += queued
+	}
 	return n, last, err
 }
 

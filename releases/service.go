@@ -117,7 +117,9 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
 	if err := s.apply(&r, in, tax, now); err != nil {
 		return store.Release{}, err
 	}
+	base := r // the closure may run twice (a retried transaction): it starts from base each time
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		r = base
 		if err := s.assignSlug(ctx, tx, &r, in.Slug != nil && r.Slug != ""); err != nil {
 			return err
 		}

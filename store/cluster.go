@@ -203,3 +203,31 @@ func (db *DB) SessionRevoked(ctx context.Context, id string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// RateWait is how long an event under key would have to wait now (0: it
+// may happen), without counting one.
+func (db *DB) RateWait(ctx context.Context, key string, now time.Time, interval time.Duration, burst int) (time.Duration, error) {
+	var tat int64
+	err := db.write.QueryRowContext(ctx, "SELECT tat FROM rate_limits WHERE key = ?", key).Scan(&tat)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: rate limit: %w", err)
+	}
+	iv := interval.Milliseconds()
+	wait := tat + iv - ms(now) - iv*int64(burst)
+	return time.Duration(max(wait, 0)) * time.Millisecond, nil
+}
+
+// RateTake counts one event under key whether or not it was allowed (a
+// failed login counts against the client that tried).
+func (db *DB) RateTake(ctx context.Context, key string, now time.Time, interval time.Duration) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO rate_limits (key, tat) VALUES (?1, CAST(?2 AS BIGINT) + CAST(?3 AS BIGINT))
+ON CONFLICT (key) DO UPDATE SET tat = CASE WHEN rate_limits.tat > ?2 THEN rate_limits.tat ELSE ?2 END + ?3`,
+		key, ms(now), interval.Milliseconds())
+	if err != nil {
+		return fmt.Errorf("store: rate limit: %w", err)
+	}
+	return nil
+}

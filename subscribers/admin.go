@@ -136,7 +136,9 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (store.Subscriber, er
 	if req.Confirmed {
 		activate(&sub, now)
 	}
+	base := sub // the closure may run twice (a retried transaction): it starts from base each time
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		sub = base
 		suppressed, err := tx.SuppressionExists(ctx, HashAddress(email))
 		if err != nil {
 			return err

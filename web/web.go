@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -57,6 +58,9 @@ type Deps struct {
 	Releases    *releases.Service // public pages and the console
 	Store       feeds.Lister      // lists live releases for the home page
 	Feeds       *feeds.Service    // feed documents; nil leaves the feed routes out
+	// Limits keeps rate-limit counters in the database, shared by every
+	// instance; nil keeps them in this process.
+	Limits ui.Counter
 
 	// The console's own services, needed with Options.AdminToken.
 	Dispatch *dispatch.Service
@@ -76,7 +80,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
-		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds,
+		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits,
 	})
 	if err != nil {
 		return nil, err
@@ -102,7 +106,8 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	return ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux))), nil
 }
 
-// healthz answers GET /healthz: "ok" when the database answers (SPEC 3).
+// healthz answers GET /healthz: "ok" when the database answers (SPEC 3),
+// else 503 with the reason on one line.
 func healthz(db Pinger, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -110,7 +115,8 @@ func healthz(db Pinger, log *slog.Logger) http.HandlerFunc {
 		if err := db.Ping(r.Context()); err != nil {
 			log.Error("health check failed", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("database unavailable\n"))
+			reason, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "store: "), "\n")
+			_, _ = w.Write([]byte("database unavailable: " + reason + "\n"))
 			return
 		}
 		_, _ = w.Write([]byte("ok"))

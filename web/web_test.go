@@ -39,7 +39,7 @@ func TestHealthz(t *testing.T) {
 		body   string
 	}{
 		{"up", nil, 200, "ok"}, // exactly "ok" (SPEC 3)
-		{"down", errors.New("disk gone"), 503, "database unavailable"},
+		{"down", errors.New("store: ping: disk gone"), 503, "database unavailable: ping: disk gone"}, // the reason, on one line
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()

@@ -144,7 +144,9 @@ func (a *app) checkReleases(ctx context.Context, raws []json.RawMessage) ([]rele
 	if len(claims) == 0 {
 		return ins, problems, nil
 	}
+	var found []releaseProblem
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		found = found[:0] // the closure may run twice (a retried transaction)
 		for _, c := range claims {
 			if c.slug != "" {
 				taken, err := tx.SlugTaken(ctx, c.slug, 0)
@@ -152,7 +154,7 @@ func (a *app) checkReleases(ctx context.Context, raws []json.RawMessage) ([]rele
 					return err
 				}
 				if taken {
-					problems = append(problems, releaseProblem{c.index, fmt.Errorf("slug: %q is already used", c.slug)})
+					found = append(found, releaseProblem{c.index, fmt.Errorf("slug: %q is already used", c.slug)})
 				}
 			}
 			if c.key != "" {
@@ -161,12 +163,13 @@ func (a *app) checkReleases(ctx context.Context, raws []json.RawMessage) ([]rele
 					return err
 				}
 				if other != 0 {
-					problems = append(problems, releaseProblem{c.index, fmt.Errorf("translation_key: this translation group has a %q version already (release id %d)", c.lang, other)})
+					found = append(found, releaseProblem{c.index, fmt.Errorf("translation_key: this translation group has a %q version already (release id %d)", c.lang, other)})
 				}
 			}
 		}
 		return nil
 	})
+	problems = append(problems, found...)
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].index < problems[j].index })
 	return ins, problems, err
 }

@@ -96,6 +96,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Dispatch:    a.dispatch,
 		Mail:        a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL),
 		Stats:       a.db,
+		Limits:      a.db,
 	})
 	if err != nil {
 		return err

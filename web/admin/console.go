@@ -90,8 +90,7 @@ type Console struct {
 	secure    bool   // Secure cookies: the base URL is https
 	pages     *ui.Pages
 	errs      *ui.Errors
-	logins    *ui.IPLimiter // failed logins per client IP
-	revoked   *revocations
+	logins    *ui.IPLimiter // failed logins per client IP, counted in the database
 	previews  *previewStore
 	deps      Deps
 }
@@ -130,8 +129,7 @@ func New(o Options, d Deps) (*Console, error) {
 	a := &Console{opts: o, log: log, now: o.Now, deps: d, errs: ui.NewErrors(log),
 		tokenHash: sha256.Sum256([]byte(o.Token)),
 		secure:    strings.HasPrefix(strings.ToLower(o.BaseURL), "https://"),
-		logins:    ui.NewIPLimiter(o.LoginLimit, o.LoginBurst),
-		revoked:   &revocations{ids: map[string]time.Time{}},
+		logins:    ui.NewIPLimiter(o.LoginLimit, o.LoginBurst).Shared("login", d.DB),
 		previews:  newPreviewStore(),
 	}
 	// The key depends on the token too: changing the admin token ends

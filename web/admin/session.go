@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"herald/web/ui"
@@ -76,8 +75,12 @@ func (a *Console) session(r *http.Request) (*session, bool) {
 	}
 	s := &session{ID: base64.RawURLEncoding.EncodeToString(payload[8:]),
 		Expires: time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)}
-	now := a.now()
-	if !now.Before(s.Expires) || a.revoked.has(s.ID, now) {
+	if !a.now().Before(s.Expires) {
+		return nil, false
+	}
+	// Logouts are kept in the database, so that a session ended on one
+	// instance is ended on all; when it cannot tell, the session is refused.
+	if revoked, err := a.deps.DB.SessionRevoked(r.Context(), s.ID); err != nil || revoked {
 		return nil, false
 	}
 	return s, true
@@ -187,7 +190,9 @@ func (a *Console) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *Console) logout(w http.ResponseWriter, r *http.Request, s *session) error {
-	a.revoked.add(s.ID, s.Expires, a.now())
+	if err := a.deps.DB.RevokeSession(r.Context(), s.ID, s.Expires, a.now()); err != nil {
+		return err
+	}
 	a.setCookie(w, nil)
 	http.Redirect(w, r, "/admin/login?logged_out=1", http.StatusSeeOther)
 	return nil
@@ -211,31 +216,4 @@ func safeNext(next string) string {
 		return home
 	}
 	return u.RequestURI()
-}
-
-// revocations are the ids of sessions logged out, kept until they would
-// have expired anyway.
-type revocations struct {
-	mu  sync.Mutex
-	ids map[string]time.Time
-}
-
-func (v *revocations) add(id string, until, now time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if len(v.ids) >= 1000 {
-		for k, t := range v.ids {
-			if !now.Before(t) {
-				delete(v.ids, k)
-			}
-		}
-	}
-	v.ids[id] = until
-}
-
-func (v *revocations) has(id string, now time.Time) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	t, ok := v.ids[id]
-	return ok && now.Before(t)
 }

@@ -49,6 +49,9 @@ type Deps struct {
 	Releases *releases.Service // public pages: live releases, taxonomy
 	Store    feeds.Lister      // lists live releases for the index page
 	Feeds    *feeds.Service    // feed documents; nil leaves the feed routes out
+	// Limits keeps the subscribe rate limit where every instance sees it
+	// (the database); nil keeps it in this process.
+	Limits ui.Counter
 }
 
 // Site holds the public handlers.
@@ -79,6 +82,9 @@ func New(opts Options, deps Deps) (*Site, error) {
 	}
 	s := &Site{opts: opts, log: opts.Logger, deps: deps, errs: ui.NewErrors(opts.Logger)}
 	s.subLimit = ui.NewIPLimiter(opts.SubscribeLimit, opts.SubscribeBurst)
+	if deps.Limits != nil {
+		s.subLimit.Shared("subscribe", deps.Limits)
+	}
 	var err error
 	if s.pages, err = ui.ParsePages(deps.Templates, "web", template.FuncMap{"t": ui.T}); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"sync"
@@ -22,11 +23,42 @@ func ClientIP(r *http.Request) string {
 // IPLimiter is a token bucket per client IP: the rate limit of POST
 // /subscribe (SPEC 3) and of failed console logins. It keeps at most
 // maxLimiterEntries clients, forgetting idle ones first.
+//
+// Shared makes it count in the database instead, so that every instance
+// of a deployment enforces one limit (SPEC 6); the local buckets then only
+// stand in while the database cannot answer.
 type IPLimiter struct {
 	mu      sync.Mutex
 	limit   rate.Limit
 	burst   int
 	clients map[string]*ipClient
+	shared  Counter
+	name    string
+}
+
+// Counter keeps rate-limit counters where every instance sees them
+// (store.DB): one event per interval, bursts of burst.
+type Counter interface {
+	RateLimit(ctx context.Context, key string, now time.Time, interval time.Duration, burst int) (bool, time.Duration, error)
+	RateWait(ctx context.Context, key string, now time.Time, interval time.Duration, burst int) (time.Duration, error)
+	RateTake(ctx context.Context, key string, now time.Time, interval time.Duration) error
+}
+
+// sharedTimeout bounds a counter's round trip to the database.
+const sharedTimeout = 2 * time.Second
+
+// Shared counts l's events in c under keys "name:ip" and returns l.
+func (l *IPLimiter) Shared(name string, c Counter) *IPLimiter {
+	l.shared, l.name = c, name
+	return l
+}
+
+func (l *IPLimiter) interval() time.Duration {
+	return time.Duration(float64(time.Second) / float64(l.limit))
+}
+
+func (l *IPLimiter) sharedCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), sharedTimeout)
 }
 
 type ipClient struct {
@@ -45,6 +77,13 @@ func NewIPLimiter(limit rate.Limit, burst int) *IPLimiter {
 // Allow takes a token of ip's bucket when it has one; if not, it reports
 // how long to wait.
 func (l *IPLimiter) Allow(ip string, now time.Time) (bool, time.Duration) {
+	if l.shared != nil {
+		ctx, cancel := l.sharedCtx()
+		defer cancel()
+		if ok, wait, err := l.shared.RateLimit(ctx, l.name+":"+ip, now, l.interval(), l.burst); err == nil {
+			return ok, wait
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.client(ip, now)
@@ -59,6 +98,13 @@ func (l *IPLimiter) Allow(ip string, now time.Time) (bool, time.Duration) {
 // Wait is how long ip must wait before it has a token; 0 when it has one.
 // It takes nothing (see Take).
 func (l *IPLimiter) Wait(ip string, now time.Time) time.Duration {
+	if l.shared != nil {
+		ctx, cancel := l.sharedCtx()
+		defer cancel()
+		if wait, err := l.shared.RateWait(ctx, l.name+":"+ip, now, l.interval(), l.burst); err == nil {
+			return wait
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c, ok := l.clients[ip]
@@ -75,6 +121,13 @@ func (l *IPLimiter) Wait(ip string, now time.Time) time.Duration {
 // Take takes a token of ip's bucket, if it has one: a failed login counts
 // against the client whether or not it was allowed to try.
 func (l *IPLimiter) Take(ip string, now time.Time) {
+	if l.shared != nil {
+		ctx, cancel := l.sharedCtx()
+		defer cancel()
+		if err := l.shared.RateTake(ctx, l.name+":"+ip, now, l.interval()); err == nil {
+			return
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.client(ip, now).lim.AllowN(now, 1)
