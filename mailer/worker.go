@@ -204,12 +204,22 @@ func (r *run) record() {
 		for i, o := range batch {
 			res[i] = o.res
 		}
+		// While the database cannot record outcomes, the workers wait
+		// (none starts a transaction before its outcome is committed):
+		// sending on would send mail that is sent again once the lease
+		// runs out. Only shutdown gives up, after a few more tries.
 		var err error
-		for attempt := 0; attempt < 5; attempt++ {
+		for attempt := 0; ; attempt++ {
 			if err = m.db.RecordOutbox(context.WithoutCancel(r.ctx), m.opts.Now(), res); err == nil {
 				break
 			}
-			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+			if r.ctx.Err() != nil && attempt >= 5 {
+				break
+			}
+			if attempt == 5 {
+				m.log.Error("cannot record delivery outcomes; sending paused until the database answers", "count", len(res), "err", err)
+			}
+			time.Sleep(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second))
 		}
 		if err != nil {
 			// The rows stay in 'sending' and are taken up again when their

@@ -73,7 +73,7 @@ var ErrNewerSchema = fmt.Errorf("database schema is newer than this herald")
 // do), and refuses a database written by a newer herald. Running it again is
 // a no-op.
 func (db *DB) Migrate(ctx context.Context) error {
-	migs, err := loadMigrations(migrationFiles, db.e.migrations)
+	migs, err := loadMigrations(db.migrationFS(), db.e.migrations)
 	if err != nil {
 		return err
 	}
@@ -93,6 +93,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if current > latest {
 		return fmt.Errorf("store: database schema version %d is newer than this herald's (%d): %w; use a newer herald", current, latest, ErrNewerSchema)
 	}
+	if current < latest {
+		if err := db.refuseWhileOthersRun(ctx, current, latest); err != nil {
+			return err
+		}
+	}
 	for _, m := range migs {
 		if m.version <= current {
 			continue
@@ -102,6 +107,37 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// instancesSchema is the first schema version with the instances table.
+const instancesSchema = 4
+
+// liveWindow is how recent a heartbeat must be for its instance to count
+// as running.
+const liveWindow = 30 * time.Second
+
+// refuseWhileOthersRun stops a migration while instances of the current
+// schema still run on the database (SPEC 6: never while another version's
+// instance is writing): they would write rows the new schema does not
+// expect, or fail on its changes.
+func (db *DB) refuseWhileOthersRun(ctx context.Context, current, latest int) error {
+	if current < instancesSchema {
+		return nil
+	}
+	live, err := db.Instances(ctx, time.Now().Add(-liveWindow))
+	if err != nil || len(live) == 0 {
+		return err
+	}
+	in := live[0]
+	return fmt.Errorf("store: %d herald instance(s) of schema version %d still run on this database (%s, pid %d, herald %s): stop them before this herald migrates it to version %d",
+		len(live), current, in.Host, in.PID, in.Version, latest)
+}
+
+func (db *DB) migrationFS() fs.FS {
+	if db.files != nil {
+		return db.files
+	}
+	return migrationFiles
 }
 
 func (db *DB) applyMigration(ctx context.Context, m migration) error {
@@ -144,7 +180,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // LatestSchema is the schema version this herald migrates to.
 func (db *DB) LatestSchema() (int, error) {
-	migs, err := loadMigrations(migrationFiles, db.e.migrations)
+	migs, err := loadMigrations(db.migrationFS(), db.e.migrations)
 	if err != nil {
 		return 0, err
 	}

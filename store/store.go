@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ type DB struct {
 	path  string // the SQLite file; "" on PostgreSQL
 	dsn   string
 	stmts sync.Map // query -> *sql.Stmt prepared on the write pool (hot paths, see writeStmt)
+	files fs.FS    // migrations; nil: the embedded ones (tests replace them)
 }
 
 // busyTimeout is how long a SQLite write waits for another process's write.
