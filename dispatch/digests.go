@@ -159,7 +159,7 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 		n, queued, last = 0, 0, after
 		aud, err := tx.Audience(ctx, store.AudienceFilter{
 			Cadences: []string{req.Cadence}, Timezone: p.tz, DueFor: p.period, PeriodOnly: p.staff,
-			AfterID: after, Limit: batchSize,
+			AfterID: after, Limit: batchSize, Lock: true,
 		})
 		if err != nil || len(aud) == 0 {
 			return err

@@ -33,6 +33,12 @@ type AudienceFilter struct {
 	PeriodOnly bool
 	AfterID    int64 // keyset pagination by id
 	Limit      int
+	// Lock locks the batch's rows until the transaction ends (PostgreSQL;
+	// SQLite's write transactions are exclusive anyway): a digest run moves
+	// watermarks, and a second run at the same time (a staff run beside the
+	// schedule) must wait for this batch and then find it done. Alerts
+	// need no lock: their idempotency keys already make them once only.
+	Lock bool
 }
 
 // Audience returns the next batch of active subscribers, by id. Called
@@ -60,9 +66,10 @@ func (tx *Tx) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error
 		q += " AND COALESCE(digest_period, confirmed_at, 0) < ?"
 		args = append(args, ms(f.DueFor))
 	}
-	// Locked on PostgreSQL: a second run at the same time (a staff run
-	// beside the schedule) waits for this batch and then finds it done.
-	q += " ORDER BY id LIMIT ?" + tx.e.forUpdate
+	q += " ORDER BY id LIMIT ?"
+	if f.Lock {
+		q += tx.e.forUpdate
+	}
 	args = append(args, f.Limit)
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -143,41 +143,96 @@ func updatedSubscriber(s *Subscriber, res sql.Result, err error) error {
 }
 
 // SubscriberWriter inserts and updates many subscribers in one transaction
-// with prepared statements (imports). Close it before the transaction ends.
+// (imports). Inserts are gathered and written as multi-row INSERTs, one
+// round trip for many rows (on PostgreSQL a statement per row costs a
+// network round trip each); Flush writes what is gathered and sets the
+// IDs. Call Flush before the transaction ends: rows still gathered then are
+// not written.
 type SubscriberWriter struct {
-	ins, upd *sql.Stmt
+	tx      *Tx
+	upd     *sql.Stmt
+	pending []*Subscriber
+	ids     map[string]int64 // address -> id of rows flushed by this writer
 }
+
+// subscriberInsertChunk is how many rows one INSERT carries (19 values a
+// row, well under either engine's limit of parameters).
+const subscriberInsertChunk = 500
 
 // SubscriberWriter prepares the statements of a batch of writes.
 func (tx *Tx) SubscriberWriter(ctx context.Context) (*SubscriberWriter, error) {
-	ins, err := tx.tx.PrepareContext(ctx, insertSubscriber)
-	if err != nil {
-		return nil, fmt.Errorf("store: prepare subscriber insert: %w", err)
-	}
 	upd, err := tx.tx.PrepareContext(ctx, updateSubscriber)
 	if err != nil {
-		ins.Close()
 		return nil, fmt.Errorf("store: prepare subscriber update: %w", err)
 	}
-	return &SubscriberWriter{ins: ins, upd: upd}, nil
+	return &SubscriberWriter{tx: tx, upd: upd, ids: map[string]int64{}}, nil
 }
 
-// Insert is Tx.InsertSubscriber with the prepared statement.
+// Insert gathers s for the next Flush, which sets s.ID (s must stay valid
+// until then).
 func (w *SubscriberWriter) Insert(ctx context.Context, s *Subscriber) error {
-	var id int64
-	err := w.ins.QueryRowContext(ctx, fixArgs(append(subscriberArgs(s), ms(s.CreatedAt)))...).Scan(&id)
-	return insertedSubscriber(s, id, err)
+	w.pending = append(w.pending, s)
+	if len(w.pending) >= subscriberInsertChunk {
+		return w.Flush(ctx)
+	}
+	return nil
 }
 
-// Update is Tx.UpdateSubscriber with the prepared statement.
+// Update writes s back. A subscriber inserted by this writer and not yet
+// flushed (s.ID still 0) is flushed first and updated by its new id.
 func (w *SubscriberWriter) Update(ctx context.Context, s *Subscriber) error {
+	if s.ID == 0 {
+		if err := w.Flush(ctx); err != nil {
+			return err
+		}
+		s.ID = w.ids[s.Email]
+	}
 	res, err := w.upd.ExecContext(ctx, fixArgs(append(subscriberArgs(s), s.ID))...)
 	return updatedSubscriber(s, res, err)
 }
 
-// Close releases the prepared statements.
+// Flush inserts the gathered subscribers and sets their IDs; ErrConflict
+// when an address exists already.
+func (w *SubscriberWriter) Flush(ctx context.Context) error {
+	for len(w.pending) > 0 {
+		chunk := w.pending[:min(len(w.pending), subscriberInsertChunk)]
+		head, row, _ := strings.Cut(insertSubscriber, "VALUES ")
+		row = strings.TrimSuffix(row, " RETURNING id")
+		q := head + "VALUES " + strings.Repeat(row+", ", len(chunk)-1) + row + " RETURNING id, email"
+		args := make([]any, 0, 19*len(chunk))
+		for _, s := range chunk {
+			args = append(args, subscriberArgs(s)...)
+			args = append(args, ms(s.CreatedAt))
+		}
+		rows, err := w.tx.tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return insertedSubscriber(&Subscriber{}, 0, err)
+		}
+		got := make(map[string]int64, len(chunk))
+		for rows.Next() {
+			var id int64
+			var email string
+			if err := rows.Scan(&id, &email); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: insert subscribers: %w", err)
+			}
+			got[email] = id
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return insertedSubscriber(&Subscriber{}, 0, err)
+		}
+		for _, s := range chunk {
+			s.ID = got[s.Email]
+			w.ids[s.Email] = s.ID
+		}
+		w.pending = w.pending[len(chunk):]
+	}
+	return nil
+}
+
+// Close releases the prepared statement.
 func (w *SubscriberWriter) Close() error {
-	return errors.Join(w.ins.Close(), w.upd.Close())
+	return w.upd.Close()
 }
 
 const selectSubscriber = "SELECT " + subscriberColumns + " FROM subscribers WHERE "

@@ -279,7 +279,7 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 			}
 			existing[row.email] = sub
 		}
-		return nil
+		return w.Flush(ctx)
 	})
 	if err != nil {
 		return err
