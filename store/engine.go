@@ -59,6 +59,15 @@ type engineQueries struct {
 	deliveryDays string
 	// translationGroups: see stats.go.
 	translationGroups string
+	// enqueueArrays, when set, queues outbox rows from arrays, one per
+	// column: $1 keys, $2 kinds, $3 subscriber ids, $4 addresses, $5
+	// release ids, $6 alert ids, $7 digest run ids, $8 payloads, $9 next
+	// attempts, $10 expiries, $11 now; it returns the new rows' keys.
+	// Engines without arrays (SQLite) use multi-row VALUES instead.
+	enqueueArrays string
+	// insertSubscribersArrays, when set, inserts subscribers from arrays
+	// in the column order of insertSubscriber and returns (id, email).
+	insertSubscribersArrays string
 }
 
 // engineFor picks the engine of a DSN: postgres:// and postgresql:// URLs

@@ -194,6 +194,9 @@ func (w *SubscriberWriter) Update(ctx context.Context, s *Subscriber) error {
 // Flush inserts the gathered subscribers and sets their IDs; ErrConflict
 // when an address exists already.
 func (w *SubscriberWriter) Flush(ctx context.Context) error {
+	if w.tx.e.q.insertSubscribersArrays != "" && len(w.pending) > 0 {
+		return w.flushArrays(ctx)
+	}
 	for len(w.pending) > 0 {
 		chunk := w.pending[:min(len(w.pending), subscriberInsertChunk)]
 		head, row, _ := strings.Cut(insertSubscriber, "VALUES ")
@@ -227,6 +230,60 @@ func (w *SubscriberWriter) Flush(ctx context.Context) error {
 		}
 		w.pending = w.pending[len(chunk):]
 	}
+	return nil
+}
+
+// flushArrays inserts the gathered subscribers with one short statement
+// whose values are arrays, one per column (PostgreSQL's unnest): planning a
+// long VALUES list costs more than inserting the rows.
+func (w *SubscriberWriter) flushArrays(ctx context.Context) error {
+	n := len(w.pending)
+	var text [10][]string // email status topics regions language cadence timezone consent_ip consent_page consent_prefs
+	var opt [6][]*int64   // confirmed unsubscribed bounced consent notice digest_since
+	updated, seq, created := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i := range text {
+		text[i] = make([]string, n)
+	}
+	for i := range opt {
+		opt[i] = make([]*int64, n)
+	}
+	for i, s := range w.pending {
+		for j, v := range []string{s.Email, s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
+			s.Timezone, s.ConsentIP, s.ConsentPage, s.ConsentPrefs} {
+			text[j][i] = v
+		}
+		for j, t := range []time.Time{s.ConfirmedAt, s.UnsubscribedAt, s.BouncedAt, s.ConsentAt, s.NoticeAt, s.DigestSince} {
+			if !t.IsZero() {
+				v := ms(t)
+				opt[j][i] = &v
+			}
+		}
+		updated[i], seq[i], created[i] = ms(s.UpdatedAt), s.NoticeSeq, ms(s.CreatedAt)
+	}
+	rows, err := w.tx.tx.QueryContext(ctx, w.tx.e.q.insertSubscribersArrays,
+		text[0], text[1], text[2], text[3], text[4], text[5], text[6], updated,
+		opt[0], opt[1], opt[2], opt[3], text[7], text[8], text[9], opt[4], seq, opt[5], created)
+	if err != nil {
+		return insertedSubscriber(&Subscriber{}, 0, err)
+	}
+	got := make(map[string]int64, n)
+	for rows.Next() {
+		var id int64
+		var email string
+		if err := rows.Scan(&id, &email); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: insert subscribers: %w", err)
+		}
+		got[email] = id
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return insertedSubscriber(&Subscriber{}, 0, err)
+	}
+	for _, s := range w.pending {
+		s.ID = got[s.Email]
+		w.ids[s.Email] = s.ID
+	}
+	w.pending = w.pending[:0]
 	return nil
 }
 
