@@ -116,6 +116,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	leader := newLeaderGauge(reg)
+	leader.Set(1)
+	defer leader.Set(0)
 	wg.Go(func() { a.releases.Run(bg) })
 	wg.Go(func() { a.dispatch.RunAutoAlerts(bg) })
 	wg.Go(func() { a.dispatch.RunSchedule(bg) })
