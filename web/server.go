@@ -16,9 +16,11 @@ const (
 	DefaultIdleTimeout       = 120 * time.Second
 )
 
-// DefaultLongBodyRoutes are the routes whose bodies may take
+// defaultLongBodyRoutes are the routes whose bodies may take
 // DefaultLongBodyTimeout: imports and uploads.
-var DefaultLongBodyRoutes = []string{"POST /api/v1/subscribers/import"}
+func defaultLongBodyRoutes() []string {
+	return []string{"POST /api/v1/subscribers/import"}
+}
 
 // ServerOptions are the HTTP server's time limits; zero values take the
 // defaults above. Tests set short ones.
@@ -26,7 +28,7 @@ type ServerOptions struct {
 	ReadHeaderTimeout time.Duration // from accepting a request's first byte to its last header
 	BodyTimeout       time.Duration // from the handler's start to the body's last byte
 	LongBodyTimeout   time.Duration // the same, for LongBodyRoutes
-	LongBodyRoutes    []string      // ServeMux patterns ("POST /api/v1/subscribers/import"); nil: DefaultLongBodyRoutes
+	LongBodyRoutes    []string      // ServeMux patterns ("POST /api/v1/subscribers/import"); nil: the subscriber import
 	IdleTimeout       time.Duration // an idle keep-alive connection is closed after this
 	ErrorLog          *log.Logger
 }
@@ -42,7 +44,7 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	set(&o.LongBodyTimeout, DefaultLongBodyTimeout)
 	set(&o.IdleTimeout, DefaultIdleTimeout)
 	if o.LongBodyRoutes == nil {
-		o.LongBodyRoutes = DefaultLongBodyRoutes
+		o.LongBodyRoutes = defaultLongBodyRoutes()
 	}
 	return o
 }
