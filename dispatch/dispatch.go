@@ -65,13 +65,17 @@ func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
 		opts.Notify = func() {}
 	}
 	s := &Service{db: db, releases: rel, opts: opts, log: opts.Logger, now: opts.Now}
-	var err error
-	if s.daily, err = cron.ParseStandard(opts.DigestDaily); err != nil {
+	daily, err := cron.ParseStandard(opts.DigestDaily)
+	if err != nil {
 		return nil, fmt.Errorf("dispatch: daily digest spec %q: %w", opts.DigestDaily, err)
 	}
-	if s.weekly, err = cron.ParseStandard(opts.DigestWeekly); err != nil {
+	weekly, err := cron.ParseStandard(opts.DigestWeekly)
+	if err != nil {
 		return nil, fmt.Errorf("dispatch: weekly digest spec %q: %w", opts.DigestWeekly, err)
 	}
+	// Read on each zone's wall clock, so that clock changes neither skip
+	// nor repeat a digest time (SPEC 12).
+	s.daily, s.weekly = newWallClock(daily), newWallClock(weekly)
 	return s, nil
 }
 

@@ -10,13 +10,20 @@ import (
 // RunScheduleOnce runs one scheduler tick, for tests.
 func (s *Service) RunScheduleOnce(ctx context.Context) { s.scheduleOnce(ctx) }
 
-// PrevFire exposes prevFire for tests.
+// PrevFire exposes prevFire for tests, with the spec read on the wall clock
+// as the scheduler reads it.
 func PrevFire(spec string, now time.Time, loc *time.Location) time.Time {
+	return prevFire(WallClock(spec), now, loc)
+}
+
+// WallClock parses a standard cron spec into the schedule the scheduler
+// uses, for tests.
+func WallClock(spec string) cron.Schedule {
 	sched, err := cron.ParseStandard(spec)
 	if err != nil {
 		panic(err)
 	}
-	return prevFire(sched, now, loc)
+	return newWallClock(sched)
 }
 
 // RunAutoAlertsOnce runs one pass of the automatic alerts, for tests.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"herald/dispatch"
 )
 
 // TestSchedule_DSTAndOddOffsets runs the scheduler every 5 minutes of a
@@ -56,5 +58,46 @@ func TestSchedule_DSTAndOddOffsets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSchedule_SkippedTimeFiresAtTheChange runs the scheduler every 5
+// minutes of a simulated clock across New York's spring-forward day with a
+// daily digest at 02:30, a time that day does not have: the digest of
+// 2026-03-08 is queued at 03:00 EDT, the first instant after it (SPEC 12),
+// not skipped to the next day; and each day still gets one digest.
+func TestSchedule_SkippedTimeFiresAtTheChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates three days of scheduler ticks")
+	}
+	f := newFixture(t)
+	disp, err := dispatch.New(f.db, f.rel, dispatch.Options{DigestDaily: "30 2 * * *", DigestWeekly: "30 2 * * 0",
+		AlertMaxAge: 24 * time.Hour, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := time.Parse(time.RFC3339, "2026-03-06T12:00:00Z")
+	f.clock.Set(start)
+	id := f.subscriber(sub{email: "ny@example.org", cadence: "daily", tz: "America/New_York"}).ID
+	ny, _ := time.LoadLocation("America/New_York")
+	for now := start; now.Before(start.Add(3 * 24 * time.Hour)); now = now.Add(5 * time.Minute) {
+		f.clock.Set(now)
+		if now.Minute() == 20 {
+			f.release(rel{title: "News at " + now.Format(time.RFC3339), lang: "en", topics: []string{"migration"}})
+		}
+		disp.RunScheduleOnce(f.ctx)
+	}
+	want := map[string]string{"2026-03-07": "02:30 EST", "2026-03-08": "03:00 EDT", "2026-03-09": "02:30 EDT"}
+	got := map[string]string{}
+	for _, m := range f.mails(id, "digest") {
+		local := m.CreatedAt.In(ny)
+		day := local.Format("2006-01-02")
+		if prev, dup := got[day]; dup {
+			t.Errorf("two digests on %s: at %s and %s", day, prev, local.Format("15:04 MST"))
+		}
+		got[day] = local.Truncate(5 * time.Minute).Format("15:04 MST")
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("digests queued at %v, want %v", got, want)
 	}
 }
