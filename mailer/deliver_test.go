@@ -611,3 +611,30 @@ type composerFunc func(context.Context, store.OutboxMessage) (Content, error)
 func (f composerFunc) Compose(ctx context.Context, m store.OutboxMessage) (Content, error) {
 	return f(ctx, m)
 }
+
+// With four live instances, each sends a quarter of HERALD_SEND_RATE
+// (SPEC 6: the rate is the deployment's total).
+func TestDeliver_RateSharedAmongInstances(t *testing.T) {
+	e := newEnv(t, smtptest.Options{}, func(o *Options) { o.Rate = 40; o.Concurrency = 4 })
+	e.m.ShareRate(4)
+	ids := storetest.Subscribers(t, e.db, 60, "example.net", "active", "en")
+	var items []store.OutboxItem
+	for _, id := range ids {
+		items = append(items, alertItem("s:"+itoa(int(id)), id, "T"))
+	}
+	e.enqueue(t, items...)
+	start := time.Now()
+	stop := e.start(t)
+	e.srv.Wait(t, 3, 5*time.Second)
+	time.Sleep(time.Second)
+	stop()
+	elapsed := time.Since(start)
+	// 10/s for this instance: at most 1 + 10·t, far below the 40/s total.
+	if n, limit := e.srv.Count(), 2+int(10*elapsed.Seconds()); n > limit {
+		t.Fatalf("%d messages in %v; a quarter of 40/s allows at most %d", n, elapsed, limit)
+	}
+	e.m.ShareRate(0) // nonsense counts change nothing
+	if got := e.m.limiter.Limit(); got != 10 {
+		t.Fatalf("limit after ShareRate(0) = %v, want 10", got)
+	}
+}
