@@ -231,3 +231,41 @@ ON CONFLICT (key) DO UPDATE SET tat = CASE WHEN rate_limits.tat > ?2 THEN rate_l
 	}
 	return nil
 }
+
+// Preview is a console preview of an unsaved release.
+type Preview struct {
+	ID, Session string
+	Page, Mail  []byte
+	CreatedAt   time.Time
+}
+
+// PutPreview stores a preview and forgets those older than olderThan.
+func (db *DB) PutPreview(ctx context.Context, p Preview, olderThan time.Time) error {
+	_, err := db.write.ExecContext(ctx, "INSERT INTO previews (id, session, page, mail, created_at) VALUES (?, ?, ?, ?, ?)",
+		p.ID, p.Session, string(p.Page), string(p.Mail), ms(p.CreatedAt))
+	if err == nil {
+		_, err = db.write.ExecContext(ctx, "DELETE FROM previews WHERE created_at < ?", ms(olderThan))
+	}
+	if err != nil {
+		return fmt.Errorf("store: preview: %w", err)
+	}
+	return nil
+}
+
+// GetPreview reads a preview of session made at or after since;
+// ErrNotFound when there is none.
+func (db *DB) GetPreview(ctx context.Context, id, session string, since time.Time) (Preview, error) {
+	p := Preview{ID: id, Session: session}
+	var page, mail string
+	var created int64
+	err := db.read.QueryRowContext(ctx, "SELECT page, mail, created_at FROM previews WHERE id = ? AND session = ? AND created_at >= ?",
+		id, session, ms(since)).Scan(&page, &mail, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("store: preview: %w", ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: preview: %w", err)
+	}
+	p.Page, p.Mail, p.CreatedAt = []byte(page), []byte(mail), fromMS(created)
+	return p, nil
+}

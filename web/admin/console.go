@@ -91,7 +91,6 @@ type Console struct {
 	pages     *ui.Pages
 	errs      *ui.Errors
 	logins    *ui.IPLimiter // failed logins per client IP, counted in the database
-	previews  *previewStore
 	deps      Deps
 }
 
@@ -130,7 +129,6 @@ func New(o Options, d Deps) (*Console, error) {
 		tokenHash: sha256.Sum256([]byte(o.Token)),
 		secure:    strings.HasPrefix(strings.ToLower(o.BaseURL), "https://"),
 		logins:    ui.NewIPLimiter(o.LoginLimit, o.LoginBurst).Shared("login", d.DB),
-		previews:  newPreviewStore(),
 	}
 	// The key depends on the token too: changing the admin token ends
 	// every session.

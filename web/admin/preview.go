@@ -7,10 +7,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"herald/releases"
+	"herald/store"
 	"herald/web/ui"
 )
 
@@ -25,56 +25,16 @@ import (
 const previewCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; " +
 	"frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
-const (
-	maxPreviews = 32
-	previewTTL  = 30 * time.Minute
-)
+// previewTTL is how long a preview can be shown.
+const previewTTL = 30 * time.Minute
 
-// preview is one stored preview.
-type preview struct {
-	session string
-	page    []byte
-	mail    []byte
-	at      time.Time
-}
-
-// previewStore keeps the latest previews.
-type previewStore struct {
-	mu sync.Mutex
-	m  map[string]*preview
-}
-
-func newPreviewStore() *previewStore { return &previewStore{m: map[string]*preview{}} }
-
-func (p *previewStore) put(pv *preview) string {
+// newPreviewID is a random, unguessable preview id.
+func newPreviewID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	id := base64.RawURLEncoding.EncodeToString(b[:])
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for len(p.m) >= maxPreviews {
-		oldest := ""
-		for k, v := range p.m {
-			if oldest == "" || v.at.Before(p.m[oldest].at) {
-				oldest = k
-			}
-		}
-		delete(p.m, oldest)
-	}
-	p.m[id] = pv
-	return id
-}
-
-func (p *previewStore) get(id, session string, now time.Time) *preview {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pv := p.m[id]
-	if pv == nil || pv.session != session || now.Sub(pv.at) > previewTTL {
-		return nil
-	}
-	return pv
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // makePreview renders the release that in would make and stores the page
@@ -92,7 +52,13 @@ func (a *Console) makePreview(ctx context.Context, sess *session, id int64, in r
 	if err != nil {
 		return nil, err
 	}
-	pid := a.previews.put(&preview{session: sess.ID, page: page, mail: []byte(content.HTML), at: a.now()})
+	// Kept in the database: the frames may be served by another instance.
+	pid, now := newPreviewID(), a.now()
+	err = a.deps.DB.PutPreview(ctx, store.Preview{ID: pid, Session: sess.ID, Page: page, Mail: []byte(content.HTML), CreatedAt: now},
+		now.Add(-previewTTL))
+	if err != nil {
+		return nil, err
+	}
 	base := "/admin/preview/" + pid
 	return &previewLinks{Page: base + "/page", Mail: base + "/mail", Subject: content.Subject, Text: content.Text}, nil
 }
@@ -163,16 +129,19 @@ func (a *Console) previewPage(w http.ResponseWriter, r *http.Request, sess *sess
 
 // previewPart: GET /admin/preview/{id}/{page|mail}, a framed preview.
 func (a *Console) previewPart(w http.ResponseWriter, r *http.Request, sess *session) error {
-	pv := a.previews.get(r.PathValue("id"), sess.ID, a.now())
-	if pv == nil {
+	pv, err := a.deps.DB.GetPreview(r.Context(), r.PathValue("id"), sess.ID, a.now().Add(-previewTTL))
+	if errors.Is(err, store.ErrNotFound) {
 		return ui.NotFound("This preview")
+	}
+	if err != nil {
+		return err
 	}
 	var body []byte
 	switch r.PathValue("part") {
 	case "page":
-		body = pv.page
+		body = pv.Page
 	case "mail":
-		body = pv.mail
+		body = pv.Mail
 	default:
 		return ui.NotFound("This preview")
 	}
