@@ -150,3 +150,22 @@ func TestOpen_DatabaseIsPrivate(t *testing.T) {
 		}
 	}
 }
+
+// Ping fails when the database can be read but not written (SPEC 12: a
+// full or read-only disk is not healthy), with an error the API maps to 503.
+func TestPing_FailsWhenTheDatabaseCannotBeWritten(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("makes SQLite's one write connection read-only")
+	}
+	db := storetest.New(t)
+	ctx := context.Background()
+	// The write pool is one connection: from now on it refuses writes, as a
+	// read-only file would.
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.ExecForTest(ctx, "PRAGMA query_only = 1") }); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Ping(ctx)
+	if err == nil || !strings.Contains(err.Error(), "cannot write") || !store.IsUnavailable(err) {
+		t.Fatalf("Ping of a read-only database = %v; want a 'cannot write' error that counts as unavailable", err)
+	}
+}
