@@ -83,7 +83,9 @@ func (s *smtpSession) transact(w *wireMsg) error {
 // went out is retried on a new one; 4xx is temporary; 5xx to RCPT is a
 // bounce of the recipient, to MAIL or DATA a failure of the message.
 func (s *smtpSession) envelopeFailure(got []reply) error {
-	broken := len(got) < 3
+	// Fewer than three replies: the sequential exchange stopped at a
+	// refusal, or the connection broke (and that reply says so).
+	broken := false
 	first := -1
 	for i := range got {
 		if got[i].err == nil {

@@ -264,3 +264,31 @@ func TestTransact_EightBitNeedsServer(t *testing.T) {
 	sess.close()
 	<-done
 }
+
+func TestTransact_RefusalWithoutPipeliningKeepsConnection(t *testing.T) {
+	o, done := startScripted(t, []string{"8BITMIME", "ENHANCEDSTATUSCODES"}, func(s *scripted) {
+		s.line()
+		s.reply("250 ok")
+		s.line()
+		s.reply("550 5.1.1 no such user")
+		if l := s.line(); l != "RSET" {
+			t.Errorf("after a refused RCPT, got %q, want RSET (and no DATA)", l)
+		}
+		s.reply("250 ok")
+		for _, r := range []string{"250 ok", "250 ok", "354 go on"} {
+			s.line()
+			s.reply(r)
+		}
+		s.data()
+		s.reply("250 queued")
+	})
+	sess := openScripted(t, o)
+	var se *sendErr
+	if err := sess.send(testWire(t, "gone@example.net")); !errors.As(err, &se) || !se.bounce || se.broken {
+		t.Errorf("refused recipient: %#v, want a bounce keeping the connection", err)
+	}
+	if err := sess.send(testWire(t, "next@example.net")); err != nil {
+		t.Errorf("next message on the same connection: %v", err)
+	}
+	<-done
+}
