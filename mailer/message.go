@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/mail"
 	"net/url"
@@ -41,9 +42,28 @@ var errBadRecipient = errors.New("mailer: unusable recipient address")
 // (oneLine) or parsed as an address, so that a CR or LF from a release
 // title or an address can never start a header or add a recipient (SPEC 5.1).
 func buildMsg(c Content, e envelope) (*gomail.Msg, error) {
+	m, b, err := newMsg(c, e)
+	if err != nil {
+		return nil, err
+	}
+	m.SetBodyWriter(gomail.TypeTextPlain, stringWriter(b.text))
+	m.AddAlternativeWriter(gomail.TypeTextHTML, stringWriter(b.html))
+	return m, nil
+}
+
+// bodies are the two parts of a message, line ends normalized and long
+// lines folded, and whether they go quoted-printable.
+type bodies struct {
+	text, html string
+	qp         bool
+}
+
+// newMsg makes the message of buildMsg without its two parts, and returns
+// the bodies to be added.
+func newMsg(c Content, e envelope) (*gomail.Msg, bodies, error) {
 	to, err := mail.ParseAddress(e.To)
 	if err != nil || strings.ContainsAny(e.To, "\r\n,;") || to.Name != "" {
-		return nil, fmt.Errorf("%w: %v", errBadRecipient, err)
+		return nil, bodies{}, fmt.Errorf("%w: %v", errBadRecipient, err)
 	}
 	text, textOK := foldLines(normalizeNL(c.Text), maxLine)
 	html, htmlOK := foldLines(normalizeNL(c.HTML), maxLine)
@@ -65,12 +85,12 @@ func buildMsg(c Content, e envelope) (*gomail.Msg, error) {
 	m.SetGenHeader("X-Herald-Kind", e.Kind)
 	if e.Kind == KindAlert || e.Kind == KindDigest {
 		if c.UnsubscribeURL == "" {
-			return nil, fmt.Errorf("mailer: %s without an unsubscribe link", e.Kind)
+			return nil, bodies{}, fmt.Errorf("mailer: %s without an unsubscribe link", e.Kind)
 		}
 		u, err := url.Parse(c.UnsubscribeURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 			strings.ContainsFunc(c.UnsubscribeURL, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r == 0x7f }) {
-			return nil, fmt.Errorf("mailer: bad unsubscribe link %q", c.UnsubscribeURL)
+			return nil, bodies{}, fmt.Errorf("mailer: bad unsubscribe link %q", c.UnsubscribeURL)
 		}
 		m.SetGenHeader("List-Id", e.ListID)
 		// RFC 8058 one-click: List-Unsubscribe with the HTTPS link and
@@ -80,9 +100,16 @@ func buildMsg(c Content, e envelope) (*gomail.Msg, error) {
 		m.SetListUnsubscribePost()
 		m.SetGenHeader(gomail.HeaderPrecedence, "bulk")
 	}
-	m.SetBodyString(gomail.TypeTextPlain, text)
-	m.AddAlternativeString(gomail.TypeTextHTML, html)
-	return m, nil
+	return m, bodies{text: text, html: html, qp: enc == gomail.EncodingQP}, nil
+}
+
+// stringWriter is a go-mail body function writing s; it can run any number
+// of times.
+func stringWriter(s string) func(io.Writer) (int64, error) {
+	return func(w io.Writer) (int64, error) {
+		n, err := io.WriteString(w, s)
+		return int64(n), err
+	}
 }
 
 // normalizeNL makes every line end a single LF (the SMTP writer turns them

@@ -40,7 +40,7 @@ type transport interface {
 // session sends messages one after the other over one connection (or into
 // the Maildir).
 type session interface {
-	send(m *gomail.Msg) error
+	send(m *wireMsg) error
 	eightBit() bool
 	close()
 	abort() // close the connection at once (shutdown deadline passed)
@@ -79,9 +79,9 @@ func newSMTPTransport(o SMTPOptions, timeout time.Duration) (*smtpTransport, err
 		gomail.WithTimeout(timeout),
 		gomail.WithTLSConfig(tlsCfg),
 		gomail.WithHELO(helo),
-		// One transaction per message on a kept-open connection: no NOOP
-		// before each (we check idle connections ourselves) and no RSET
-		// after a completed one (it is not needed after DATA).
+		// go-mail connects, greets, does STARTTLS and AUTH; the message
+		// transactions are herald's own (smtptx.go). No NOOP or RSET of
+		// go-mail's around them: idle connections are checked in send.
 		gomail.WithoutNoop(),
 		gomail.WithoutRset(),
 	}
@@ -122,8 +122,12 @@ func (t *smtpTransport) open(ctx context.Context) (session, error) {
 		}
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	eight, _ := c.Extension("8BITMIME")
-	return &smtpSession{t: t, c: c, raw: slot.conn, eight: eight, last: time.Now()}, nil
+	s := &smtpSession{t: t, c: c, raw: slot.conn, last: time.Now()}
+	s.eight, _ = c.Extension("8BITMIME")
+	s.pipelining, _ = c.Extension("PIPELINING")
+	s.enhanced, _ = c.Extension("ENHANCEDSTATUSCODES")
+	s.utf8, _ = c.Extension("SMTPUTF8")
+	return s, nil
 }
 
 // connSlot receives the raw connection of one dial, so that a shutdown can
@@ -162,12 +166,13 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 }
 
 type smtpSession struct {
-	t     *smtpTransport
-	c     *smtp.Client
-	raw   net.Conn
-	eight bool
-	last  time.Time // end of the last exchange
-	used  bool
+	t   *smtpTransport
+	c   *smtp.Client
+	raw net.Conn
+	// Extensions the server offers.
+	eight, pipelining, enhanced, utf8 bool
+	last                              time.Time // end of the last exchange
+	used                              bool
 }
 
 // idleCheck is how long a connection may sit unused before a NOOP checks
@@ -176,7 +181,7 @@ const idleCheck = 5 * time.Second
 
 func (s *smtpSession) eightBit() bool { return s.eight }
 
-func (s *smtpSession) send(m *gomail.Msg) error {
+func (s *smtpSession) send(m *wireMsg) error {
 	if s.used && time.Since(s.last) > idleCheck {
 		err := s.c.UpdateDeadline(s.t.timeout)
 		if err == nil {
@@ -187,47 +192,9 @@ func (s *smtpSession) send(m *gomail.Msg) error {
 		}
 	}
 	s.used = true
-	err := s.t.client.SendWithSMTPClient(s.c, m)
+	err := s.transact(m)
 	s.last = time.Now()
-	if err == nil {
-		return nil
-	}
-	return s.classify(err)
-}
-
-// classify sorts a go-mail error: no SMTP code means the connection broke;
-// 4xx is temporary; 5xx at RCPT (or at the end of DATA with an addressing
-// status 5.1.x) is a bounce of the recipient; other 5xx fail the message.
-func (s *smtpSession) classify(err error) error {
-	var se *gomail.SendError
-	if !errors.As(err, &se) {
-		return &sendErr{err: err, temp: true, broken: true}
-	}
-	code := se.ErrorCode()
-	e := &sendErr{err: err, code: code}
-	switch {
-	case se.Reason == gomail.ErrGetSender || se.Reason == gomail.ErrGetRcpts || se.Reason == gomail.ErrNoUnencoded:
-		return e // a message we cannot send as built: permanent
-	case code == 0:
-		e.temp, e.broken = true, true
-		e.early = se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrSMTPMailFrom
-		return e
-	case code >= 400 && code < 500:
-		e.temp = true
-		e.broken = code == 421 // the server is closing the connection
-	case se.Reason == gomail.ErrSMTPRcptTo:
-		e.bounce = true
-	case se.Reason == gomail.ErrSMTPDataClose && strings.HasPrefix(se.EnhancedStatusCode(), "5.1."):
-		e.bounce = true
-	}
-	// go-mail resets after MAIL and RCPT refusals; after a refused DATA
-	// command the transaction is still open, so reset it here.
-	if !e.broken && se.Reason == gomail.ErrSMTPData {
-		if rerr := s.c.Reset(); rerr != nil {
-			e.broken = true
-		}
-	}
-	return e
+	return err
 }
 
 func (s *smtpSession) close() {
@@ -274,7 +241,7 @@ func (s maildirSession) eightBit() bool { return true }
 func (s maildirSession) close()         {}
 func (s maildirSession) abort()         {}
 
-func (s maildirSession) send(m *gomail.Msg) error {
+func (s maildirSession) send(m *wireMsg) error {
 	t := s.t
 	now := time.Now()
 	name := strconv.FormatInt(now.Unix(), 10) + ".M" + strconv.Itoa(now.Nanosecond()/1000) + "P" +
@@ -286,7 +253,7 @@ func (s maildirSession) send(m *gomail.Msg) error {
 	}
 	// Files in a Maildir use local line ends (LF), as mail readers expect.
 	w := &lfWriter{w: f}
-	_, werr := m.WriteTo(w)
+	_, werr := w.Write(m.raw.Bytes())
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,6 +189,12 @@ func (r *run) record() {
 	batch := make([]outcome, 0, 256)
 	for o := range r.outcomes {
 		batch = append(batch[:0], o)
+		// Let the workers that are ready to run (their server's reply in
+		// hand) hand in their outcomes first: one yield, no timer, so no
+		// latency floor, and a commit then covers several outcomes (on
+		// bench/smtp.sh about 1.4 outcomes per commit before, 3.5 after at
+		// 16 connections). Each commit costs the same whatever its size.
+		runtime.Gosched()
 	more:
 		for len(batch) < cap(batch) {
 			select {
@@ -249,10 +256,16 @@ type worker struct {
 	// with lastErr).
 	downUntil time.Time
 	lastErr   error
+	// wire holds the next message, encoded before the worker waits for
+	// its previous outcome to be committed; its buffers are reused.
+	wire wireMsg
+	// eight is whether the last session offered 8BITMIME: the guess the
+	// next message is encoded on before a session is open.
+	eight bool
 }
 
 func (r *run) work(id int) {
-	w := &worker{r: r, id: id}
+	w := &worker{r: r, id: id, eight: true}
 	defer w.closeSession()
 	var pending chan struct{} // the last sent message's outcome, not yet committed
 	wait := func() {
@@ -268,14 +281,18 @@ func (r *run) work(id int) {
 			continue
 		}
 		content, res, send := w.prepare(j)
+		if send {
+			res, send = w.encode(j.msg, content, w.eight)
+		}
 		if !send {
 			w.submit(j, res)
 			continue
 		}
-		// The next message is rendered while the last one's outcome is
-		// committed, but no transaction starts before that commit: after a
-		// crash at most one message per worker was sent and not recorded
-		// (SPEC 5.4: duplicates at most HERALD_SEND_CONCURRENCY).
+		// The next message is rendered and encoded while the last one's
+		// outcome is committed, but no transaction starts before that
+		// commit: after a crash at most one message per worker was sent and
+		// not recorded (SPEC 5.4: duplicates at most
+		// HERALD_SEND_CONCURRENCY).
 		wait()
 		pending = w.submit(j, w.deliver(j.msg, content))
 	}
@@ -354,21 +371,19 @@ func (w *worker) deliver(msg store.OutboxMessage, content Content) store.OutboxR
 				return m.retry(msg, m.opts.Now(), err.Error())
 			}
 		}
-		env := envelope{From: m.opts.From, To: msg.To, Kind: msg.Kind, Date: m.opts.Now(),
-			MsgID: messageID(msg, m.domain), ListID: listID(m.opts.SiteName, msg.Kind, m.domain),
-			EightBit: w.sess.eightBit() && !m.opts.QuotedPrintable}
-		gm, err := buildMsg(content, env)
-		if err != nil {
-			m.log.Error("message cannot be built", "outbox_id", msg.ID, "kind", msg.Kind, "err", err)
-			res.State, res.Error = store.OutboxFailed, err.Error()
-			return res
+		if eight := w.sess.eightBit(); eight != w.eight {
+			// The session differs from the guess the message was encoded on.
+			w.eight = eight
+			if res, ok := w.encode(msg, content, eight); !ok {
+				return res
+			}
 		}
 		start := time.Now()
-		err = w.sess.send(gm)
+		err := w.sess.send(&w.wire)
 		m.metrics.latency.Observe(time.Since(start).Seconds())
 		if err == nil {
 			w.backoff = 0
-			res.State, res.MessageID = store.OutboxSent, env.MsgID
+			res.State, res.MessageID = store.OutboxSent, messageID(msg, m.domain)
 			return res
 		}
 		var se *sendErr
@@ -385,6 +400,21 @@ func (w *worker) deliver(msg store.OutboxMessage, content Content) store.OutboxR
 		}
 		return w.outcome(msg, se)
 	}
+}
+
+// encode builds the message of a row into w.wire, 8bit or not; a message
+// that cannot be built fails at once (ok is false), it would never go.
+func (w *worker) encode(msg store.OutboxMessage, content Content, eight bool) (res store.OutboxResult, ok bool) {
+	m := w.r.m
+	env := envelope{From: m.opts.From, To: msg.To, Kind: msg.Kind, Date: m.opts.Now(),
+		MsgID: messageID(msg, m.domain), ListID: listID(m.opts.SiteName, msg.Kind, m.domain),
+		EightBit: eight && !m.opts.QuotedPrintable}
+	if err := w.wire.encode(content, env); err != nil {
+		m.log.Error("message cannot be built", "outbox_id", msg.ID, "kind", msg.Kind, "err", err)
+		res = store.OutboxResult{ID: msg.ID, SubscriberID: msg.SubscriberID, State: store.OutboxFailed, Error: err.Error()}
+		return res, false
+	}
+	return res, true
 }
 
 func (w *worker) outcome(msg store.OutboxMessage, se *sendErr) store.OutboxResult {

@@ -14,6 +14,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -35,7 +36,17 @@ func main() {
 	addr := flag.String("smtp", "", "host:port of the SMTP server; empty: an in-process test server")
 	qp := flag.Bool("qp", false, "force quoted-printable bodies instead of 8bit")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the delivery to this file")
+	memprof := flag.String("memprofile", "", "write an allocation profile (all allocations since start) to this file")
 	flag.Parse()
+	if *memprof != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			if f, err := os.Create(*memprof); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if *prof != "" {
 		f, err := os.Create(*prof)
 		if err == nil {
@@ -84,7 +95,9 @@ func run(n, c, size int, addr string, qp bool) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
+	commits := 0 // outcome batches recorded (Progress runs after each)
 	m, err := mailer.New(db, mailer.Options{
+		Progress:        func(mailer.Stats) { commits++ },
 		SMTP:            &mailer.SMTPOptions{Host: host, Port: p, TLS: "none"},
 		From:            &mail.Address{Name: "Press Office", Address: "press@press.example.org"},
 		SiteName:        "Press Office",
@@ -104,11 +117,15 @@ func run(n, c, size int, addr string, qp bool) error {
 	if err != nil {
 		return err
 	}
-	conns := 0.0
+	conns, smtpMS := 0.0, 0.0 // smtpMS: mean time of one SMTP transaction
 	if fams, err := reg.Gather(); err == nil {
 		for _, f := range fams {
 			if f.GetName() == "herald_smtp_connections_total" {
 				conns = f.GetMetric()[0].GetCounter().GetValue()
+			}
+			if f.GetName() == "herald_smtp_send_seconds" {
+				h := f.GetMetric()[0].GetHistogram()
+				smtpMS = 1000 * h.GetSampleSum() / float64(max(h.GetSampleCount(), 1))
 			}
 		}
 	}
@@ -123,8 +140,8 @@ func run(n, c, size int, addr string, qp bool) error {
 	if qp {
 		enc = "quoted-printable"
 	}
-	fmt.Printf("herald n=%d c=%d enc=%s sent=%d failed=%d deferred=%d left=%d time=%.2fs rate=%.0f msg/s connections=%.0f peak_rss=%dMB\n",
-		n, c, enc, st.Sent, st.Failed, st.Deferred, q.Depth(), elapsed.Seconds(), float64(st.Sent)/elapsed.Seconds(), conns, peakRSS()>>20)
+	fmt.Printf("herald n=%d c=%d enc=%s sent=%d failed=%d deferred=%d left=%d time=%.2fs rate=%.0f msg/s connections=%.0f commits=%d smtp_ms=%.2f cycle_ms=%.2f peak_rss=%dMB\n",
+		n, c, enc, st.Sent, st.Failed, st.Deferred, q.Depth(), elapsed.Seconds(), float64(st.Sent)/elapsed.Seconds(), conns, commits, smtpMS, 1000*elapsed.Seconds()*float64(c)/float64(max(st.Sent, 1)), peakRSS()>>20)
 	return nil
 }
 
