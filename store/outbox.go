@@ -410,19 +410,17 @@ func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxR
 	if len(results) == 0 {
 		return nil
 	}
-	var sent []int64
 	msgIDs := map[string]string{}
 	rest := results[:0:0]
 	for _, r := range results {
 		if r.State == OutboxSent && !r.Release && !r.Bounce {
-			sent = append(sent, r.ID)
 			msgIDs[strconv.FormatInt(r.ID, 10)] = r.MessageID
 		} else {
 			rest = append(rest, r)
 		}
 	}
-	if len(sent) > 0 {
-		if err := db.markSent(ctx, now, sent, msgIDs); err != nil {
+	if len(msgIDs) > 0 {
+		if err := db.markSent(ctx, now, msgIDs); err != nil {
 			return err
 		}
 	}
@@ -432,11 +430,7 @@ func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxR
 	return db.recordTx(ctx, now, rest)
 }
 
-func (db *DB) markSent(ctx context.Context, now time.Time, ids []int64, msgIDs map[string]string) error {
-	idJSON, err := json.Marshal(ids)
-	if err != nil {
-		return fmt.Errorf("store: record sent mail: %w", err)
-	}
+func (db *DB) markSent(ctx context.Context, now time.Time, msgIDs map[string]string) error {
 	midJSON, err := json.Marshal(msgIDs)
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
@@ -445,7 +439,7 @@ func (db *DB) markSent(ctx context.Context, now time.Time, ids []int64, msgIDs m
 	// its text never changes, so it is prepared once.
 	st, err := db.writeStmt(ctx, db.e.q.markSentBulk)
 	if err == nil {
-		_, err = st.ExecContext(ctx, ms(now), ms(now), string(idJSON), string(midJSON))
+		_, err = st.ExecContext(ctx, ms(now), ms(now), string(midJSON))
 	}
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
