@@ -37,6 +37,7 @@ func main() {
 	qp := flag.Bool("qp", false, "force quoted-printable bodies instead of 8bit")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the delivery to this file")
 	memprof := flag.String("memprofile", "", "write an allocation profile (all allocations since start) to this file")
+	dsn := flag.String("db", "", "database to queue in (an empty one: a postgres:// URL or a SQLite file); empty: a fresh SQLite file")
 	flag.Parse()
 	if *memprof != "" {
 		runtime.MemProfileRate = 64 << 10
@@ -54,21 +55,24 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*n, *c, *size, *addr, *qp); err != nil {
+	if err := run(*n, *c, *size, *addr, *qp, *dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "mailbench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(n, c, size int, addr string, qp bool) error {
+func run(n, c, size int, addr string, qp bool, dsn string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "mailbench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "herald.db"))
+	if dsn == "" {
+		dsn = filepath.Join(dir, "herald.db")
+	}
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
