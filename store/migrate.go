@@ -65,7 +65,7 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 )`
 
 // ErrNewerSchema means the database was migrated by a newer herald.
-var ErrNewerSchema = fmt.Errorf("database schema is newer than this herald")
+var ErrNewerSchema = fmt.Errorf("use a newer herald")
 
 // Migrate applies every migration newer than the database, each in its own
 // transaction with its version recorded, under the engine's migration lock
@@ -91,7 +91,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return err
 	}
 	if current > latest {
-		return fmt.Errorf("store: database schema version %d is newer than this herald's (%d): %w; use a newer herald", current, latest, ErrNewerSchema)
+		return fmt.Errorf("store: the database's schema version %d is newer than this herald's (%d): %w", current, latest, ErrNewerSchema)
 	}
 	if current < latest {
 		if err := db.refuseWhileOthersRun(ctx, current, latest); err != nil {
