@@ -7,6 +7,7 @@ import (
 
 	"herald/config"
 	"herald/dispatch"
+	"herald/internal/outbound"
 	"herald/mailer"
 	"herald/releases"
 	"herald/store"
@@ -24,6 +25,8 @@ type app struct {
 	dispatch    *dispatch.Service
 	mailer      *mailer.Mailer // set by commands that send (serve, deliver)
 	secret      []byte         // signs the tokens in links
+	// outbound makes herald's own HTTP requests (ingest, WebSub, webhooks).
+	outbound *outbound.Client
 }
 
 // open loads the configuration and opens the database and services. A
@@ -42,6 +45,10 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		return nil, fmt.Errorf("%s: %w", cfg.Name("HERALD_DB"), err)
 	}
 	a := &app{cfg: cfg, log: log, db: db}
+	a.outbound = outbound.New(outbound.Options{
+		UserAgent:    "herald/" + version + " (+" + cfg.BaseURL + ")",
+		AllowPrivate: cfg.OutboundAllowPrivate,
+	})
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
