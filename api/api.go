@@ -15,6 +15,7 @@ import (
 	"herald/dispatch"
 	"herald/releases"
 	"herald/subscribers"
+	"herald/webhooks"
 )
 
 // MaxBody caps request bodies (SPEC 3: 413 over 1 MiB).
@@ -35,6 +36,8 @@ type Deps struct {
 	Subscribers *subscribers.Service
 	// Messages counts the outbox for /api/v1/stats (with Subscribers).
 	Messages MessageCounter
+	// Webhooks serves /api/v1/webhooks; nil leaves those routes out.
+	Webhooks *webhooks.Service
 }
 
 // API serves /api/v1.
@@ -46,6 +49,7 @@ type API struct {
 	dispatch    *dispatch.Service
 	subscribers *subscribers.Service
 	messages    MessageCounter
+	webhooks    *webhooks.Service
 	now         func() time.Time
 }
 
@@ -62,6 +66,7 @@ func New(opts Options, deps Deps) *API {
 		dispatch:    deps.Dispatch,
 		subscribers: deps.Subscribers,
 		messages:    deps.Messages,
+		webhooks:    deps.Webhooks,
 		now:         time.Now,
 	}
 }

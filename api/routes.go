@@ -33,5 +33,14 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/stats", a.handle(a.getStats))
 	}
 
+	if a.webhooks != nil {
+		mux.Handle("POST /api/v1/webhooks", a.handle(a.createWebhook))
+		mux.Handle("GET /api/v1/webhooks", a.handle(a.listWebhooks))
+		mux.Handle("GET /api/v1/webhooks/{id}", a.handle(a.getWebhook))
+		mux.Handle("PATCH /api/v1/webhooks/{id}", a.handle(a.patchWebhook))
+		mux.Handle("DELETE /api/v1/webhooks/{id}", a.handle(a.deleteWebhook))
+		mux.Handle("GET /api/v1/webhooks/{id}/deliveries", a.handle(a.listWebhookDeliveries))
+	}
+
 	mux.Handle("/api/", a.handle(a.notFound))
 }

@@ -20,6 +20,7 @@ import (
 	"herald/web/admin"
 	"herald/web/public"
 	"herald/web/ui"
+	"herald/webhooks"
 )
 
 // Pinger is the database health check.
@@ -62,6 +63,8 @@ type Deps struct {
 	Dispatch *dispatch.Service
 	Mail     *dispatch.Composer
 	Stats    *store.DB
+	// Webhooks serves the console's webhooks page; nil leaves it out.
+	Webhooks *webhooks.Service
 }
 
 // New builds every route and returns the handler of `herald serve`: request
@@ -90,7 +93,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
 			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
-				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site})
+				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks})
 		if err != nil {
 			return nil, err
 		}

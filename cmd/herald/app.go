@@ -49,7 +49,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		UserAgent:    "herald/" + version + " (+" + cfg.BaseURL + ")",
 		AllowPrivate: cfg.OutboundAllowPrivate,
 	})
-	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
+	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases"), BaseURL: cfg.BaseURL})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"herald/feeds"
 	"herald/templates"
 	"herald/web"
+	"herald/webhooks"
 )
 
 // shutdownGrace bounds how long in-flight work may take after SIGTERM
@@ -78,8 +79,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 
+	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks")})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db})
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
@@ -96,6 +98,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Dispatch:    a.dispatch,
 		Mail:        a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL),
 		Stats:       a.db,
+		Webhooks:    hooks,
 	})
 	if err != nil {
 		return err
@@ -124,6 +127,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Logger: log.With("component", "cluster"), Registerer: reg, OnInstances: mail.ShareRate})
 	node.Lead("auto-alerts", a.dispatch.RunAutoAlerts)
 	node.Lead("digests", a.dispatch.RunSchedule)
+	node.Lead("webhooks", hooks.Run)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

@@ -33,6 +33,7 @@ func (a *Console) Register(mux *http.ServeMux) {
 
 	mux.HandleFunc("POST /admin/digests/{cadence}", a.authed(a.runDigest))
 	mux.HandleFunc("GET /admin/subscribers.csv", a.authed(a.exportSubscribers))
+	mux.HandleFunc("GET /admin/webhooks", a.authed(a.webhookList))
 	mux.HandleFunc("/admin/", a.authed(func(w http.ResponseWriter, r *http.Request, _ *session) error {
 		return ui.NotFound("This page")
 	}))
