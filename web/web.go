@@ -21,6 +21,7 @@ import (
 	"herald/web/public"
 	"herald/web/ui"
 	"herald/webhooks"
+	"herald/websub"
 )
 
 // Pinger is the database health check.
@@ -65,6 +66,8 @@ type Deps struct {
 	Stats    *store.DB
 	// Webhooks serves the console's webhooks page; nil leaves it out.
 	Webhooks *webhooks.Service
+	// Hub is the WebSub hub at POST /websub; nil leaves it out.
+	Hub *websub.Hub
 }
 
 // New builds every route and returns the handler of `herald serve`: request
@@ -79,7 +82,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
-		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds,
+		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Hub: deps.Hub,
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"herald/templates"
 	"herald/web"
 	"herald/webhooks"
+	"herald/websub"
 )
 
 // shutdownGrace bounds how long in-flight work may take after SIGTERM
@@ -84,6 +85,8 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
+	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
+		Logger: log.With("component", "websub")})
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
 		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()}, web.Deps{
 		DB:          a.db,
@@ -99,6 +102,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Mail:        a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL),
 		Stats:       a.db,
 		Webhooks:    hooks,
+		Hub:         hub,
 	})
 	if err != nil {
 		return err
@@ -128,6 +132,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	node.Lead("auto-alerts", a.dispatch.RunAutoAlerts)
 	node.Lead("digests", a.dispatch.RunSchedule)
 	node.Lead("webhooks", hooks.Run)
+	node.Lead("websub", hub.Run)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

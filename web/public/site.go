@@ -7,6 +7,7 @@ package public
 
 import (
 	"errors"
+	"herald/websub"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -49,6 +50,7 @@ type Deps struct {
 	Releases *releases.Service // public pages: live releases, taxonomy
 	Store    feeds.Lister      // lists live releases for the index page
 	Feeds    *feeds.Service    // feed documents; nil leaves the feed routes out
+	Hub      *websub.Hub       // POST /websub; nil leaves it out
 }
 
 // Site holds the public handlers.
