@@ -14,6 +14,7 @@ import (
 
 	"herald/dispatch"
 	"herald/releases"
+	"herald/sources"
 	"herald/subscribers"
 	"herald/webhooks"
 )
@@ -38,6 +39,8 @@ type Deps struct {
 	Messages MessageCounter
 	// Webhooks serves /api/v1/webhooks; nil leaves those routes out.
 	Webhooks *webhooks.Service
+	// Sources serves /api/v1/sources; nil leaves those routes out.
+	Sources *sources.Service
 }
 
 // API serves /api/v1.
@@ -50,6 +53,7 @@ type API struct {
 	subscribers *subscribers.Service
 	messages    MessageCounter
 	webhooks    *webhooks.Service
+	sources     *sources.Service
 	now         func() time.Time
 }
 
@@ -67,6 +71,7 @@ func New(opts Options, deps Deps) *API {
 		subscribers: deps.Subscribers,
 		messages:    deps.Messages,
 		webhooks:    deps.Webhooks,
+		sources:     deps.Sources,
 		now:         time.Now,
 	}
 }

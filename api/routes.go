@@ -41,6 +41,15 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.Handle("DELETE /api/v1/webhooks/{id}", a.handle(a.deleteWebhook))
 		mux.Handle("GET /api/v1/webhooks/{id}/deliveries", a.handle(a.listWebhookDeliveries))
 	}
+	if a.sources != nil {
+		mux.Handle("POST /api/v1/sources", a.handle(a.createSource))
+		mux.Handle("GET /api/v1/sources", a.handle(a.listSources))
+		mux.Handle("GET /api/v1/sources/{id}", a.handle(a.getSource))
+		mux.Handle("PATCH /api/v1/sources/{id}", a.handle(a.patchSource))
+		mux.Handle("DELETE /api/v1/sources/{id}", a.handle(a.deleteSource))
+		mux.Handle("POST /api/v1/sources/{id}/run", a.handle(a.runSource))
+		mux.Handle("GET /api/v1/sources/{id}/runs", a.handle(a.listSourceRuns))
+	}
 
 	mux.Handle("/api/", a.handle(a.notFound))
 }

@@ -111,6 +111,15 @@ func IsLive(r *store.Release, now time.Time) bool {
 
 // Create validates in and stores a new release.
 func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
+	return s.CreateWith(ctx, in, nil)
+}
+
+// Then runs inside the transaction that stores a release, after it: what
+// must be written together with it (an ingest source's item record).
+type Then func(tx *store.Tx, r store.Release) error
+
+// CreateWith is Create running then in the same transaction.
+func (s *Service) CreateWith(ctx context.Context, in Input, then Then) (store.Release, error) {
 	tax, err := s.Taxonomy(ctx)
 	if err != nil {
 		return store.Release{}, err
@@ -134,6 +143,11 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
 		if err := tx.InsertRelease(ctx, &r); err != nil {
 			return err
 		}
+		if then != nil {
+			if err := then(tx, r); err != nil {
+				return err
+			}
+		}
 		if r.LiveAt.IsZero() {
 			return nil
 		}
@@ -149,6 +163,11 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
 
 // Update applies a partial update to release id.
 func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release, error) {
+	return s.UpdateWith(ctx, id, in, nil)
+}
+
+// UpdateWith is Update running then in the same transaction.
+func (s *Service) UpdateWith(ctx context.Context, id int64, in Input, then Then) (store.Release, error) {
 	tax, err := s.Taxonomy(ctx)
 	if err != nil {
 		return store.Release{}, err
@@ -191,6 +210,11 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 		r.UpdatedAt = now
 		if err := tx.UpdateRelease(ctx, &r); err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(tx, r); err != nil {
+				return err
+			}
 		}
 		switch {
 		case wentLive:

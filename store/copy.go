@@ -15,6 +15,7 @@ var copyTables = []string{
 	"subscribers", "suppressions", "alerts", "digest_runs", "outbox",
 	"settings", "session_revocations",
 	"events", "webhooks", "webhook_deliveries", "webhook_attempts", "websub_subscriptions", "websub_jobs",
+	"sources", "source_items", "source_runs",
 }
 
 // copySkipped are tables that belong to the database they are in: its

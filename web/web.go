@@ -15,6 +15,7 @@ import (
 	"herald/dispatch"
 	"herald/feeds"
 	"herald/releases"
+	"herald/sources"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/admin"
@@ -68,6 +69,8 @@ type Deps struct {
 	Webhooks *webhooks.Service
 	// Hub is the WebSub hub at POST /websub; nil leaves it out.
 	Hub *websub.Hub
+	// Sources serves the console's sources page; nil leaves it out.
+	Sources *sources.Service
 }
 
 // New builds every route and returns the handler of `herald serve`: request
@@ -96,7 +99,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
 			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
-				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks})
+				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks, Sources: deps.Sources})
 		if err != nil {
 			return nil, err
 		}

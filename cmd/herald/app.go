@@ -10,6 +10,7 @@ import (
 	"herald/internal/outbound"
 	"herald/mailer"
 	"herald/releases"
+	"herald/sources"
 	"herald/store"
 	"herald/subscribers"
 )
@@ -27,6 +28,7 @@ type app struct {
 	secret      []byte         // signs the tokens in links
 	// outbound makes herald's own HTTP requests (ingest, WebSub, webhooks).
 	outbound *outbound.Client
+	sources  *sources.Service
 }
 
 // open loads the configuration and opens the database and services. A
@@ -50,6 +52,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		AllowPrivate: cfg.OutboundAllowPrivate,
 	})
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases"), BaseURL: cfg.BaseURL})
+	a.sources = sources.New(db, a.outbound, a.releases, sources.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "sources")})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -82,7 +82,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 
 	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks")})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks})
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
@@ -103,6 +103,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Stats:       a.db,
 		Webhooks:    hooks,
 		Hub:         hub,
+		Sources:     a.sources,
 	})
 	if err != nil {
 		return err
@@ -133,6 +134,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	node.Lead("digests", a.dispatch.RunSchedule)
 	node.Lead("webhooks", hooks.Run)
 	node.Lead("websub", hub.Run)
+	node.Lead("sources", a.sources.Run)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

@@ -24,6 +24,7 @@ import (
 
 	"herald/dispatch"
 	"herald/releases"
+	"herald/sources"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/ui"
@@ -69,6 +70,7 @@ type Deps struct {
 	DB          *store.DB          // dashboard counts
 	Pages       ReleasePages       // renders the page preview
 	Webhooks    *webhooks.Service  // the webhooks page; nil leaves it out
+	Sources     *sources.Service   // the sources page; nil leaves it out
 }
 
 // Defaults of the console.
