@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"herald/dispatch"
@@ -54,6 +55,8 @@ type API struct {
 	messages    MessageCounter
 	webhooks    *webhooks.Service
 	sources     *sources.Service
+	docOnce     sync.Once
+	doc         map[string]any // the OpenAPI document, built on first request
 	now         func() time.Time
 }
 
