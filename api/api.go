@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"herald/dispatch"
 	"herald/releases"
+	"herald/sources"
 	"herald/subscribers"
+	"herald/webhooks"
 )
 
 // MaxBody caps request bodies (SPEC 3: 413 over 1 MiB).
@@ -35,6 +38,10 @@ type Deps struct {
 	Subscribers *subscribers.Service
 	// Messages counts the outbox for /api/v1/stats (with Subscribers).
 	Messages MessageCounter
+	// Webhooks serves /api/v1/webhooks; nil leaves those routes out.
+	Webhooks *webhooks.Service
+	// Sources serves /api/v1/sources; nil leaves those routes out.
+	Sources *sources.Service
 }
 
 // API serves /api/v1.
@@ -46,6 +53,10 @@ type API struct {
 	dispatch    *dispatch.Service
 	subscribers *subscribers.Service
 	messages    MessageCounter
+	webhooks    *webhooks.Service
+	sources     *sources.Service
+	docOnce     sync.Once
+	doc         map[string]any // the OpenAPI document, built on first request
 	now         func() time.Time
 }
 
@@ -62,6 +73,8 @@ func New(opts Options, deps Deps) *API {
 		dispatch:    deps.Dispatch,
 		subscribers: deps.Subscribers,
 		messages:    deps.Messages,
+		webhooks:    deps.Webhooks,
+		sources:     deps.Sources,
 		now:         time.Now,
 	}
 }

@@ -56,6 +56,12 @@ type Config struct {
 	RetryMin        time.Duration
 	AlertMaxAge     time.Duration
 	LogFormat       string // text | json
+	// OutboundAllowPrivate lets herald's own requests (ingest, WebSub,
+	// webhooks) reach loopback, link-local and private addresses.
+	OutboundAllowPrivate bool
+	// WebSubHubs are external WebSub hubs told hub.mode=publish when a
+	// feed changes (SPEC 9.2).
+	WebSubHubs []string
 
 	names map[string]string // HERALD_X -> --x, for the settings given as flags
 }
@@ -82,6 +88,7 @@ type SMTP struct {
 type raw struct {
 	addr, baseURL, dataDir, db, smtpURL, from, siteName, adminToken, tz       string
 	digestDaily, digestWeekly, concurrency, rate, retryMin, maxAge, logFormat string
+	allowPrivate, websubHubs                                                  string
 }
 
 // setting ties an environment variable to its flag.
@@ -108,6 +115,8 @@ func (r *raw) settings() []setting {
 		{"HERALD_RETRY_MIN", "retry-min", "1m", "first retry delay after a temporary failure", &r.retryMin},
 		{"HERALD_ALERT_MAX_AGE", "alert-max-age", "24h", "drop alerts not delivered this long after the release went live", &r.maxAge},
 		{"HERALD_LOG_FORMAT", "log-format", DefaultLogFormat, "text or json", &r.logFormat},
+		{"HERALD_OUTBOUND_ALLOW_PRIVATE", "outbound-allow-private", "false", "let herald's own requests (ingest, WebSub, webhooks) reach loopback, link-local and private addresses", &r.allowPrivate},
+		{"HERALD_WEBSUB_HUBS", "websub-hubs", "", "comma-separated external WebSub hubs told hub.mode=publish when a feed changes", &r.websubHubs},
 	}
 }
 
@@ -283,6 +292,19 @@ func (l *Loader) Load() (Config, error) {
 	}
 	if c.AlertMaxAge, err = time.ParseDuration(strings.TrimSpace(r.maxAge)); err != nil || c.AlertMaxAge <= 0 {
 		fail("HERALD_ALERT_MAX_AGE", "must be a positive duration such as 24h, got %q", r.maxAge)
+	}
+	if c.OutboundAllowPrivate, err = strconv.ParseBool(strings.TrimSpace(r.allowPrivate)); err != nil {
+		fail("HERALD_OUTBOUND_ALLOW_PRIVATE", "must be true or false, got %q", r.allowPrivate)
+	}
+	for _, h := range strings.Split(r.websubHubs, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			fail("HERALD_WEBSUB_HUBS", "%q is not an http or https URL", RedactURL(h))
+			continue
+		}
+		c.WebSubHubs = append(c.WebSubHubs, h)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		fail("HERALD_LOG_FORMAT", "must be text or json, got %q", r.logFormat)

@@ -48,6 +48,18 @@ func TestLoad_FlagsWinOverEnv(t *testing.T) {
 	}
 }
 
+func TestLoad_Integrations(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil || c.OutboundAllowPrivate || len(c.WebSubHubs) != 0 {
+		t.Fatalf("defaults: %v %v %v", c.OutboundAllowPrivate, c.WebSubHubs, err)
+	}
+	c, err = load(t, map[string]string{"HERALD_WEBSUB_HUBS": " https://pubsubhubbub.appspot.com/ , https://hub.example.org/x"},
+		"--outbound-allow-private=true")
+	if err != nil || !c.OutboundAllowPrivate || len(c.WebSubHubs) != 2 || c.WebSubHubs[1] != "https://hub.example.org/x" {
+		t.Fatalf("got %v %q %v", c.OutboundAllowPrivate, c.WebSubHubs, err)
+	}
+}
+
 func TestLoad_Errors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -68,6 +80,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"retry", map[string]string{"HERALD_RETRY_MIN": "soon"}, nil, "HERALD_RETRY_MIN"},
 		{"max age", map[string]string{"HERALD_ALERT_MAX_AGE": "0s"}, nil, "HERALD_ALERT_MAX_AGE"},
 		{"log format", map[string]string{"HERALD_LOG_FORMAT": "xml"}, nil, "HERALD_LOG_FORMAT"},
+		{"allow private", map[string]string{"HERALD_OUTBOUND_ALLOW_PRIVATE": "sometimes"}, nil, "HERALD_OUTBOUND_ALLOW_PRIVATE"},
+		{"websub hubs", map[string]string{"HERALD_WEBSUB_HUBS": "https://hub.example.org/, ftp://x"}, nil, "HERALD_WEBSUB_HUBS"},
 		{"postgres without host", map[string]string{"HERALD_DB": "postgres:///herald"}, nil, "HERALD_DB"},
 		{"db scheme", map[string]string{"HERALD_DB": "mysql://db/herald"}, nil, "HERALD_DB"},
 		{"named by flag when set by flag", nil, []string{"--tz", "Nowhere/Land"}, "--tz"},

@@ -77,6 +77,12 @@ type site struct {
 	baseURL string // HERALD_BASE_URL, no trailing slash
 }
 
+// hub is the URL of herald's WebSub hub (SPEC 9.2).
+func (st site) hub() string { return st.baseURL + HubPath }
+
+// HubPath is where herald's WebSub hub answers.
+const HubPath = "/websub"
+
 // channel is a feed before it is written in a format: every text already
 // made safe for XML.
 type channel struct {

@@ -184,3 +184,23 @@ func LanguageName(code string) string {
 	}
 	return code
 }
+
+// Lists reports whether a release with these topics, regions and language
+// belongs in the feed of f (SPEC 2: a feed is a subscription you poll),
+// whatever its position: herald's one matching rule, plus the language.
+func (f Filter) Lists(tax *releases.Taxonomy, topics, regions []string, lang string) bool {
+	if len(f.Langs) > 0 && !slices.Contains(f.Langs, lang) {
+		return false
+	}
+	return tax.Matches(releases.Prefs{Topics: f.Topics, Regions: f.Regions}, topics, regions)
+}
+
+// FormatOf names the feed format served at path ("/feed.rss", ...).
+func FormatOf(path string) (Format, bool) {
+	for _, f := range []Format{RSS, Atom, JSON} {
+		if f.Path() == path {
+			return f, true
+		}
+	}
+	return 0, false
+}

@@ -18,8 +18,9 @@ const (
 
 // The RSS document is gorilla/feeds' RSS 2.0 (content:encoded included),
 // extended by embedding: every category of an item with its taxonomy as
-// domain, the item's language (dc:language), an atom:link rel="self" on the
-// channel (RSS Best Practices) and xml:base on the root.
+// domain, the item's language (dc:language), atom:link rel="self" (RSS Best
+// Practices) and rel="hub" (WebSub, SPEC 9.2) on the channel and xml:base on
+// the root.
 type rssDoc struct {
 	XMLName xml.Name `xml:"rss"`
 	*gfeeds.RssFeedXml
@@ -35,7 +36,7 @@ func (d *rssDoc) FeedXml() any { return d }
 type rssChannel struct {
 	XMLName xml.Name `xml:"channel"`
 	*gfeeds.RssFeed
-	Self  atomLink   `xml:"atom:link"`
+	Links []atomLink `xml:"atom:link"` // self, and the WebSub hub
 	Items []*rssItem `xml:"item"`
 }
 
@@ -62,7 +63,7 @@ func (ch *channel) rss(st site) ([]byte, error) {
 	base.Language = ch.lang
 	base.Generator = "herald"
 	base.ManagingEditor = "" // RSS wants an address there, and herald's site has none
-	c := &rssChannel{RssFeed: base, Self: atomLink{Href: ch.self, Rel: "self", Type: RSS.mime()}}
+	c := &rssChannel{RssFeed: base, Links: []atomLink{{Href: ch.self, Rel: "self", Type: RSS.mime()}, {Href: st.hub(), Rel: "hub"}}}
 	for i, it := range base.Items {
 		e := &ch.items[i]
 		it.Description = htmlEscaped(e.summary)
@@ -126,6 +127,7 @@ func (ch *channel) atom(st site) ([]byte, error) {
 	d := &atomDoc{AtomFeed: base, Lang: ch.lang, Base: ch.home,
 		Links: []gfeeds.AtomLink{
 			{Href: ch.self, Rel: "self", Type: Atom.mime()},
+			{Href: st.hub(), Rel: "hub"},
 			{Href: ch.home, Rel: "alternate", Type: "text/html"},
 		},
 		Generator: atomGenerator{Name: "herald"},
@@ -169,6 +171,7 @@ func (ch *channel) json(st site) ([]byte, error) {
 	base := (&gfeeds.JSON{Feed: ch.gorilla(st)}).JSONFeed()
 	base.FeedUrl = ch.self
 	base.Language = ch.lang
+	base.Hubs = []*gfeeds.JSONHub{{Type: "WebSub", Url: st.hub()}}
 	d := &jsonDoc{JSONFeed: base, Items: make([]*jsonItem, 0, len(base.Items))}
 	for i, it := range base.Items {
 		e := &ch.items[i]

@@ -3,6 +3,8 @@ package releases
 import (
 	"context"
 	"time"
+
+	"herald/store"
 )
 
 // pollInterval bounds how late an embargoed release goes live, and how late
@@ -54,7 +56,24 @@ func (s *Service) tick(ctx context.Context, seen *int64, lead bool) error {
 // PublishDue records every release whose time has come as live now and
 // returns how many there were.
 func (s *Service) PublishDue(ctx context.Context) (int, error) {
-	ids, err := s.db.MarkLive(ctx, s.now())
+	var ids []int64
+	now := s.now().UTC().Truncate(time.Millisecond)
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if ids, err = tx.MarkLive(ctx, now); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			r, err := tx.Release(ctx, id)
+			if err != nil {
+				return err
+			}
+			if err := s.recordEvent(ctx, tx, store.EventReleasePublished, r, nil, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}

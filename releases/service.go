@@ -29,10 +29,11 @@ var (
 // Service is the release service shared by the API, the CLI, the web pages,
 // the feeds and the dispatcher.
 type Service struct {
-	db     *store.DB
-	now    func() time.Time
-	log    *slog.Logger
-	render *renderer
+	db      *store.DB
+	baseURL string
+	now     func() time.Time
+	log     *slog.Logger
+	render  *renderer
 
 	taxMu      sync.Mutex
 	tax        *Taxonomy
@@ -46,6 +47,8 @@ type Service struct {
 type Options struct {
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger
+	// BaseURL completes release URLs in the events recorded for webhooks.
+	BaseURL string
 }
 
 // New returns a release service on db.
@@ -56,7 +59,7 @@ func New(db *store.DB, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, now: opts.Now, log: opts.Logger, render: newRenderer(), live: make(chan struct{}, 1)}
+	s := &Service{db: db, baseURL: strings.TrimRight(opts.BaseURL, "/"), now: opts.Now, log: opts.Logger, render: newRenderer(), live: make(chan struct{}, 1)}
 	s.version.Store(1)
 	return s
 }
@@ -108,6 +111,15 @@ func IsLive(r *store.Release, now time.Time) bool {
 
 // Create validates in and stores a new release.
 func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
+	return s.CreateWith(ctx, in, nil)
+}
+
+// Then runs inside the transaction that stores a release, after it: what
+// must be written together with it (an ingest source's item record).
+type Then func(tx *store.Tx, r store.Release) error
+
+// CreateWith is Create running then in the same transaction.
+func (s *Service) CreateWith(ctx context.Context, in Input, then Then) (store.Release, error) {
 	tax, err := s.Taxonomy(ctx)
 	if err != nil {
 		return store.Release{}, err
@@ -126,10 +138,22 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
 		if err := checkTranslation(ctx, tx, &r); err != nil {
 			return err
 		}
+		r.LiveAt = time.Time{}
 		if IsLive(&r, now) {
 			r.LiveAt = now
 		}
-		return tx.InsertRelease(ctx, &r)
+		if err := tx.InsertRelease(ctx, &r); err != nil {
+			return err
+		}
+		if then != nil {
+			if err := then(tx, r); err != nil {
+				return err
+			}
+		}
+		if r.LiveAt.IsZero() {
+			return nil
+		}
+		return s.recordEvent(ctx, tx, store.EventReleasePublished, r, nil, now)
 	})
 	if err != nil {
 		return store.Release{}, err
@@ -141,6 +165,11 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
 
 // Update applies a partial update to release id.
 func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release, error) {
+	return s.UpdateWith(ctx, id, in, nil)
+}
+
+// UpdateWith is Update running then in the same transaction.
+func (s *Service) UpdateWith(ctx context.Context, id int64, in Input, then Then) (store.Release, error) {
 	tax, err := s.Taxonomy(ctx)
 	if err != nil {
 		return store.Release{}, err
@@ -153,6 +182,8 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 		}
 		oldSlug, wasDraft := r.Slug, r.Status == StatusDraft
 		now := s.now().UTC().Truncate(time.Millisecond)
+		prev := r
+		wasLive := IsLive(&prev, now)
 		if err := s.apply(&r, in, tax, now); err != nil {
 			return err
 		}
@@ -174,11 +205,26 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 		if err := checkTranslation(ctx, tx, &r); err != nil {
 			return err
 		}
-		if r.LiveAt.IsZero() && IsLive(&r, now) {
+		wentLive := r.LiveAt.IsZero() && IsLive(&r, now)
+		if wentLive {
 			r.LiveAt = now
 		}
 		r.UpdatedAt = now
-		return tx.UpdateRelease(ctx, &r)
+		if err := tx.UpdateRelease(ctx, &r); err != nil {
+			return err
+		}
+		if then != nil {
+			if err := then(tx, r); err != nil {
+				return err
+			}
+		}
+		switch {
+		case wentLive:
+			return s.recordEvent(ctx, tx, store.EventReleasePublished, r, &prev, now)
+		case wasLive || IsLive(&r, now):
+			return s.recordEvent(ctx, tx, store.EventReleaseUpdated, r, &prev, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Release{}, err
@@ -190,7 +236,20 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 
 // Delete removes a release.
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteRelease(ctx, id) }); err != nil {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		r, err := tx.Release(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteRelease(ctx, id); err != nil {
+			return err
+		}
+		if r.LiveAt.IsZero() {
+			return nil // never public: nothing to tell
+		}
+		return s.recordEvent(ctx, tx, store.EventReleaseDeleted, r, nil, s.now().UTC().Truncate(time.Millisecond))
+	})
+	if err != nil {
 		return err
 	}
 	s.changed(false)

@@ -14,6 +14,8 @@ var copyTables = []string{
 	"topics", "regions", "releases", "release_topics", "release_regions",
 	"subscribers", "suppressions", "alerts", "digest_runs", "outbox",
 	"settings", "session_revocations",
+	"events", "webhooks", "webhook_deliveries", "webhook_attempts", "websub_subscriptions", "websub_jobs",
+	"sources", "source_items", "source_runs",
 }
 
 // copySkipped are tables that belong to the database they are in: its

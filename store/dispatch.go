@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -283,14 +285,21 @@ func (tx *Tx) CreateDigestRun(ctx context.Context, cadence, origin string, at ti
 	return id, nil
 }
 
-// FinishDigestRun records how many digests a run queued.
+// FinishDigestRun records how many digests a run queued, and the
+// digest.finished event (SPEC 9.3) with it.
 func (db *DB) FinishDigestRun(ctx context.Context, id int64, recipients int, at time.Time) error {
 	return db.InTx(ctx, func(tx *Tx) error {
 		_, err := tx.tx.ExecContext(ctx, "UPDATE digest_runs SET recipients = ?, finished_at = ? WHERE id = ?", recipients, ms(at), id)
 		if err != nil {
 			return fmt.Errorf("store: finish digest run %d: %w", id, err)
 		}
-		return nil
+		var cadence, origin string
+		if err := tx.tx.QueryRowContext(ctx, "SELECT cadence, origin FROM digest_runs WHERE id = ?", id).Scan(&cadence, &origin); err != nil {
+			return fmt.Errorf("store: finish digest run %d: %w", id, err)
+		}
+		data, _ := json.Marshal(map[string]any{"digest": map[string]any{"id": strconv.FormatInt(id, 10), "cadence": cadence,
+			"origin": origin, "recipients": recipients, "finished_at": at.UTC().Format(time.RFC3339)}})
+		return tx.RecordEvent(ctx, EventInput{Type: EventDigestFinished, Data: data, At: at})
 	})
 }
 

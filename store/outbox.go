@@ -400,7 +400,18 @@ const (
 	WHERE id = ? AND status <> 'bounced'`
 	cancelForSubscriber = `UPDATE outbox SET state = 'cancelled', updated_at = ?, last_error = ?
 	WHERE subscriber_id = ? AND state = 'queued'`
+	// bounceEvent records subscriber.bounced (SPEC 9.3) before
+	// bounceSubscriber runs, only when it changes the status. Its data names
+	// the subscriber by id and status: the JSON is built here in Go, and
+	// the address would need escaping in SQL.
+	bounceEvent = `INSERT INTO events (uid, type, data, created_at, pushed_at)
+	SELECT ?, 'subscriber.bounced', ?, ?, ? FROM subscribers WHERE id = ? AND status <> 'bounced'`
 )
+
+func bounceEventArgs(now time.Time, subscriberID int64) []any {
+	data := `{"subscriber":{"id":"` + strconv.FormatInt(subscriberID, 10) + `","status":"bounced"}}`
+	return []any{newUID(), data, ms(now), ms(now), subscriberID}
+}
 
 // RecordOutbox stores the outcomes of claimed rows. A row no longer in
 // 'sending' (another process took it up after its lease ran out) is left as
@@ -451,7 +462,7 @@ func (db *DB) markSent(ctx context.Context, now time.Time, msgIDs map[string]str
 func (db *DB) recordTx(ctx context.Context, now time.Time, results []OutboxResult) error {
 	// Prepare outside the transaction: it holds the only write connection.
 	stmts := map[string]*sql.Stmt{}
-	for _, q := range []string{markSent, markRetry, markReleased, markDone, bounceSubscriber, cancelForSubscriber} {
+	for _, q := range []string{markSent, markRetry, markReleased, markDone, bounceEvent, bounceSubscriber, cancelForSubscriber} {
 		s, err := db.writeStmt(ctx, q)
 		if err != nil {
 			return fmt.Errorf("store: record outbox: %w", err)
@@ -499,6 +510,9 @@ func recordOne(exec func(string, ...any) error, now time.Time, r OutboxResult) e
 		return fmt.Errorf("unknown outbox state %q", r.State)
 	}
 	if r.Bounce && r.SubscriberID != 0 {
+		if err := exec(bounceEvent, bounceEventArgs(now, r.SubscriberID)...); err != nil {
+			return err
+		}
 		if err := exec(bounceSubscriber, t, t, r.SubscriberID); err != nil {
 			return err
 		}
@@ -529,6 +543,9 @@ func (db *DB) writeStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 // mail (SPEC 5.4: a permanent failure stops all mail to them).
 func (db *DB) MarkSubscriberBounced(ctx context.Context, now time.Time, subscriberID int64) error {
 	err := db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.ExecContext(ctx, bounceEvent, bounceEventArgs(now, subscriberID)...); err != nil {
+			return err
+		}
 		if _, err := tx.tx.ExecContext(ctx, bounceSubscriber, ms(now), ms(now), subscriberID); err != nil {
 			return err
 		}

@@ -287,13 +287,13 @@ func (s *Service) txSubscriber(ctx context.Context, tx *store.Tx, id int64) (sto
 // unsubscribed (or bounced) since gets ErrGone: an old confirmation link
 // does not bring them back.
 func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, error) {
-	sub, err := s.byToken(ctx, PurposeConfirm, token, func(_ *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
+	sub, err := s.byToken(ctx, PurposeConfirm, token, func(tx *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
 		switch sub.Status {
 		case store.SubscriberActive:
 			return false, nil
 		case store.SubscriberPending:
 			activate(sub, now)
-			return true, nil
+			return true, recordEvent(ctx, tx, store.EventSubscriberConfirmed, sub, now)
 		}
 		return false, fmt.Errorf("subscriber %d is %s: %w", sub.ID, sub.Status, ErrGone)
 	})
@@ -369,8 +369,10 @@ func (s *Service) Unsubscribe(ctx context.Context, p Purpose, token string) (sto
 		}
 		unsubscribe(sub, now)
 		var err error
-		cancelled, err = tx.CancelQueued(ctx, now, sub.ID, "subscriber unsubscribed")
-		return err == nil, err
+		if cancelled, err = tx.CancelQueued(ctx, now, sub.ID, "subscriber unsubscribed"); err != nil {
+			return false, err
+		}
+		return true, recordEvent(ctx, tx, store.EventSubscriberUnsubscribe, sub, now)
 	})
 	if err == nil {
 		s.log.Info("subscriber unsubscribed", "subscriber_id", sub.ID, "cancelled_mail", cancelled)

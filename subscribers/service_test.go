@@ -160,6 +160,16 @@ func TestConfirm(t *testing.T) {
 	if _, err := f.svc.Confirm(ctx, tok); !errors.Is(err, ErrGone) {
 		t.Fatalf("confirm after unsubscribe: %v, want ErrGone", err)
 	}
+	// One event per change, recorded with it (SPEC 9.3): confirming twice
+	// and a refused confirmation record nothing.
+	evs, err := f.db.Events(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].Type != store.EventSubscriberUnsubscribe || evs[1].Type != store.EventSubscriberConfirmed ||
+		!strings.Contains(evs[1].Data, `"email":"ana@example.org"`) || !strings.Contains(evs[0].Data, `"status":"unsubscribed"`) {
+		t.Fatalf("events %+v", evs)
+	}
 }
 
 func TestConfirm_Expired(t *testing.T) {

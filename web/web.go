@@ -16,11 +16,14 @@ import (
 	"herald/dispatch"
 	"herald/feeds"
 	"herald/releases"
+	"herald/sources"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/admin"
 	"herald/web/public"
 	"herald/web/ui"
+	"herald/webhooks"
+	"herald/websub"
 )
 
 // Pinger is the database health check.
@@ -66,6 +69,12 @@ type Deps struct {
 	Dispatch *dispatch.Service
 	Mail     *dispatch.Composer
 	Stats    *store.DB
+	// Webhooks serves the console's webhooks page; nil leaves it out.
+	Webhooks *webhooks.Service
+	// Hub is the WebSub hub at POST /websub; nil leaves it out.
+	Hub *websub.Hub
+	// Sources serves the console's sources page; nil leaves it out.
+	Sources *sources.Service
 }
 
 // New builds every route and returns the handler of `herald serve`: request
@@ -80,7 +89,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
-		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits,
+		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits, Hub: deps.Hub,
 	})
 	if err != nil {
 		return nil, err
@@ -94,7 +103,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
 			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
-				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site})
+				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks, Sources: deps.Sources})
 		if err != nil {
 			return nil, err
 		}

@@ -7,8 +7,10 @@ import (
 
 	"herald/config"
 	"herald/dispatch"
+	"herald/internal/outbound"
 	"herald/mailer"
 	"herald/releases"
+	"herald/sources"
 	"herald/store"
 	"herald/subscribers"
 )
@@ -24,6 +26,9 @@ type app struct {
 	dispatch    *dispatch.Service
 	mailer      *mailer.Mailer // set by commands that send (serve, deliver)
 	secret      []byte         // signs the tokens in links
+	// outbound makes herald's own HTTP requests (ingest, WebSub, webhooks).
+	outbound *outbound.Client
+	sources  *sources.Service
 }
 
 // open loads the configuration and opens the database and services. A
@@ -42,7 +47,12 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		return nil, fmt.Errorf("%s: %w", cfg.Name("HERALD_DB"), err)
 	}
 	a := &app{cfg: cfg, log: log, db: db}
-	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
+	a.outbound = outbound.New(outbound.Options{
+		UserAgent:    "herald/" + version + " (+" + cfg.BaseURL + ")",
+		AllowPrivate: cfg.OutboundAllowPrivate,
+	})
+	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases"), BaseURL: cfg.BaseURL})
+	a.sources = sources.New(db, a.outbound, a.releases, sources.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "sources")})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -74,7 +74,8 @@ func TestCLI_SettingsListedOnlyByServe(t *testing.T) {
 		t.Fatalf("serve -h: exit %d", code)
 	}
 	for _, v := range []string{"ADDR", "BASE_URL", "DATA_DIR", "DB", "SMTP_URL", "FROM", "SITE_NAME", "ADMIN_TOKEN", "TZ",
-		"DIGEST_DAILY", "DIGEST_WEEKLY", "SEND_CONCURRENCY", "SEND_RATE", "RETRY_MIN", "ALERT_MAX_AGE", "LOG_FORMAT"} {
+		"DIGEST_DAILY", "DIGEST_WEEKLY", "SEND_CONCURRENCY", "SEND_RATE", "RETRY_MIN", "ALERT_MAX_AGE", "LOG_FORMAT",
+		"OUTBOUND_ALLOW_PRIVATE", "WEBSUB_HUBS"} {
 		if !strings.Contains(usage, "($HERALD_"+v+")") {
 			t.Errorf("serve -h lacks HERALD_%s", v)
 		}

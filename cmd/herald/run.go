@@ -51,6 +51,8 @@ func commands() []command {
 		{"subscribers import", "FILE.csv|-", "import subscribers from CSV",
 			"The CSV header is email,topics,regions,language,cadence,timezone,status (lists separated by ;).", runSubscribersImport},
 		{"subscribers export", "[FILE]", "export subscribers as CSV (default: stdout)", "", runSubscribersExport},
+		{"sources list", "", "list ingest sources: last poll and error", "", runSourcesList},
+		{"sources run", "ID", "poll an ingest source now", "Exit status 1 when the poll failed.", runSourcesRun},
 		{"alert", "RELEASE_ID [--dry-run] [--audience matching|immediate] [--test-to EMAIL]", "send a release to its audience now", "", runAlert},
 		{"digest", "daily|weekly [--dry-run]", "send that digest now", "", runDigest},
 		{"deliver", "", "send the queued mail that is due, then exit",

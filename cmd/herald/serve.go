@@ -19,6 +19,8 @@ import (
 	"herald/feeds"
 	"herald/templates"
 	"herald/web"
+	"herald/webhooks"
+	"herald/websub"
 )
 
 // shutdownGrace bounds how long in-flight work may take after SIGTERM
@@ -77,10 +79,13 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 
+	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks")})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db})
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
+	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
+		Logger: log.With("component", "websub")})
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
 		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()}, web.Deps{
 		DB:          a.db,
@@ -96,6 +101,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Mail:        a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL),
 		Stats:       a.db,
 		Limits:      a.db,
+		Webhooks:    hooks,
+		Hub:         hub,
+		Sources:     a.sources,
 	})
 	if err != nil {
 		return err
@@ -118,6 +126,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Logger: log.With("component", "cluster"), Registerer: reg, OnInstances: mail.ShareRate})
 	node.Lead("auto-alerts", a.dispatch.RunAutoAlerts)
 	node.Lead("digests", a.dispatch.RunSchedule)
+	node.Lead("webhooks", hooks.Run)
+	node.Lead("websub", hub.Run)
+	node.Lead("sources", a.sources.Run)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

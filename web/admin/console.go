@@ -24,9 +24,11 @@ import (
 
 	"herald/dispatch"
 	"herald/releases"
+	"herald/sources"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/ui"
+	"herald/webhooks"
 )
 
 // Options configures the staff console.
@@ -67,6 +69,8 @@ type Deps struct {
 	Mail        *dispatch.Composer // renders the alert preview
 	DB          *store.DB          // dashboard counts
 	Pages       ReleasePages       // renders the page preview
+	Webhooks    *webhooks.Service  // the webhooks page; nil leaves it out
+	Sources     *sources.Service   // the sources page; nil leaves it out
 }
 
 // Defaults of the console.
@@ -137,7 +141,7 @@ func New(o Options, d Deps) (*Console, error) {
 	mac.Write(a.tokenHash[:])
 	a.key = mac.Sum(nil)
 	var err error
-	funcs := template.FuncMap{"t": ui.T, "add": func(a, b int) int { return a + b }}
+	funcs := template.FuncMap{"t": ui.T, "add": func(a, b int) int { return a + b }, "eventList": eventList}
 	if a.pages, err = ui.ParsePages(d.Templates, "web/admin", funcs); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,10 @@ func (a *Console) Register(mux *http.ServeMux) {
 
 	mux.HandleFunc("POST /admin/digests/{cadence}", a.authed(a.runDigest))
 	mux.HandleFunc("GET /admin/subscribers.csv", a.authed(a.exportSubscribers))
+	mux.HandleFunc("GET /admin/webhooks", a.authed(a.webhookList))
+	mux.HandleFunc("GET /admin/sources", a.authed(a.sourceList))
+	mux.HandleFunc("POST /admin/sources", a.authed(a.addSource))
+	mux.HandleFunc("POST /admin/sources/{id}/run", a.authed(a.runSourceNow))
 	mux.HandleFunc("/admin/", a.authed(func(w http.ResponseWriter, r *http.Request, _ *session) error {
 		return ui.NotFound("This page")
 	}))

@@ -2,6 +2,9 @@ package admin
 
 import (
 	"context"
+	"herald/internal/outbound"
+	"herald/sources"
+	"herald/webhooks"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -41,6 +44,8 @@ type adminSite struct {
 	client  *http.Client // keeps cookies, does not follow redirects
 	smtp    *smtptest.Server
 	mail    *mailer.Mailer
+	hooks   *webhooks.Service
+	sources *sources.Service
 }
 
 type adminSiteOpts struct {
@@ -110,10 +115,12 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.hooks = webhooks.New(db, outbound.New(outbound.Options{AllowPrivate: true}), webhooks.Options{Now: o.now})
+	s.sources = sources.New(db, outbound.New(outbound.Options{AllowPrivate: true}), s.rel, sources.Options{Now: o.now})
 	s.console, err = New(Options{SiteName: "Press Office", BaseURL: base, Token: adminToken, Secret: secret,
 		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst},
 		Deps{Templates: templates.Embedded(), Static: static, Releases: s.rel, Subscribers: s.subs,
-			Dispatch: s.disp, DB: db, Mail: composer, Pages: site})
+			Dispatch: s.disp, DB: db, Mail: composer, Pages: site, Webhooks: s.hooks, Sources: s.sources})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,4 +33,7 @@ func (s *Site) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET /feed.json", s.errs.Handle(feedError, s.feed(feeds.JSON)))
 		mux.HandleFunc("GET /feeds.opml", s.errs.Handle(feedError, s.feed(feeds.OPML)))
 	}
+	if s.deps.Hub != nil {
+		mux.HandleFunc("POST "+feeds.HubPath, s.errs.Handle(feedError, s.websubRequest))
+	}
 }

@@ -7,6 +7,7 @@ package public
 
 import (
 	"errors"
+	"herald/websub"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -52,6 +53,7 @@ type Deps struct {
 	// Limits keeps the subscribe rate limit where every instance sees it
 	// (the database); nil keeps it in this process.
 	Limits ui.Counter
+	Hub    *websub.Hub // POST /websub; nil leaves it out
 }
 
 // Site holds the public handlers.

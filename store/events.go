@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"time"
+)
+
+// Event is something that happened, recorded in the same transaction as the
+// change itself (SPEC 9.3's event types), for the webhook and WebSub
+// fan-outs to pick up.
+type Event struct {
+	ID        int64
+	UID       string // random and unique: webhook messages are msg_<UID>
+	Type      string
+	Data      string // JSON object
+	CreatedAt time.Time
+}
+
+// EventInput is an event to record.
+type EventInput struct {
+	Type string
+	Data []byte // JSON object
+	At   time.Time
+	// FeedChange marks events that may change a feed's content (a release
+	// went live, was edited or deleted): the WebSub hub looks at those.
+	FeedChange bool
+}
+
+// RecordEvent records ev inside the transaction of the change it reports.
+func (tx *Tx) RecordEvent(ctx context.Context, ev EventInput) error {
+	var pushed any = ms(ev.At) // nothing for WebSub to do
+	if ev.FeedChange {
+		pushed = nil
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO events (uid, type, data, created_at, pushed_at) VALUES (?, ?, ?, ?, ?)`,
+		newUID(), ev.Type, string(ev.Data), ms(ev.At), pushed)
+	if err != nil {
+		return fmt.Errorf("store: record event %s: %w", ev.Type, err)
+	}
+	return nil
+}
+
+// newUID returns 20 random bytes in URL-safe base64 (27 characters).
+func newUID() string {
+	b := make([]byte, 20)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// eventColumns are the columns scanEvent reads.
+const eventColumns = `id, uid, type, data, created_at`
+
+func scanEvent(sc interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var created int64
+	err := sc.Scan(&e.ID, &e.UID, &e.Type, &e.Data, &created)
+	e.CreatedAt = fromMS(created)
+	return e, err
+}
+
+// takeEvents reads up to limit events whose column col (hooked_at or
+// pushed_at) is still NULL, locking them on PostgreSQL (passing over those
+// another instance holds), marks them taken at now, and returns them.
+func (tx *Tx) takeEvents(ctx context.Context, col string, now time.Time, limit int) ([]Event, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+col+` IS NULL ORDER BY id LIMIT ?`+tx.e.skipLocked, limit)
+	if err != nil {
+		return nil, err
+	}
+	var evs []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		evs = append(evs, e)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil || len(evs) == 0 {
+		return evs, err
+	}
+	args := []any{ms(now)}
+	for _, e := range evs {
+		args = append(args, e.ID)
+	}
+	_, err = tx.tx.ExecContext(ctx, `UPDATE events SET `+col+` = ? WHERE id IN (`+placeholders(len(evs))+`)`, args...)
+	return evs, err
+}
+
+// PruneEvents deletes events handled by both fan-outs before cutoff.
+func (db *DB) PruneEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := db.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, `DELETE FROM events WHERE created_at < ? AND hooked_at IS NOT NULL AND pushed_at IS NOT NULL`, ms(cutoff))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune events: %w", err)
+	}
+	return n, nil
+}
+
+// Events lists the newest events, for tests and the console.
+func (db *DB) Events(ctx context.Context, limit int) ([]Event, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM events ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: events: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Event types (SPEC 9.3).
+const (
+	EventReleasePublished      = "release.published"
+	EventReleaseUpdated        = "release.updated"
+	EventReleaseDeleted        = "release.deleted"
+	EventAlertFinished         = "alert.finished"
+	EventDigestFinished        = "digest.finished"
+	EventSubscriberConfirmed   = "subscriber.confirmed"
+	EventSubscriberUnsubscribe = "subscriber.unsubscribed"
+	EventSubscriberBounced     = "subscriber.bounced"
+	EventSubscriberComplained  = "subscriber.complained"
+)
+
+// EventTypes lists every event type, in the order of SPEC 9.3.
+var EventTypes = []string{EventReleasePublished, EventReleaseUpdated, EventReleaseDeleted, EventAlertFinished,
+	EventDigestFinished, EventSubscriberConfirmed, EventSubscriberUnsubscribe, EventSubscriberBounced, EventSubscriberComplained}
