@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,13 @@ import (
 //
 //go:embed migrations
 var migrationFiles embed.FS
+
+// migrationSteps are the parts of migrations that SQL cannot express,
+// run in the migration's transaction right after its SQL file, by version.
+// Like the files, a shipped step is never edited.
+var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, e *engine) error{
+	6: migrateAddressKeys,
+}
 
 type migration struct {
 	version int
@@ -119,6 +127,11 @@ func (db *DB) applyMigration(ctx context.Context, m migration) error {
 	}
 	if err := rawExec(ctx, tx, m.sql); err != nil {
 		return fmt.Errorf("store: migration %04d_%s: %w", m.version, m.name, err)
+	}
+	if step := migrationSteps[m.version]; step != nil {
+		if err := step(ctx, tx, db.e); err != nil {
+			return fmt.Errorf("store: migration %04d_%s: %w", m.version, m.name, err)
+		}
 	}
 	_, err = tx.ExecContext(ctx, db.e.bind("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
 		m.version, m.name, time.Now().UnixMilli())

@@ -85,20 +85,20 @@ func splitSlugs(s string) []string {
 }
 
 func subscriberArgs(s *Subscriber) []any {
-	return []any{s.Email, s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
+	return []any{s.Email, AddressKey(s.Email), s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
 		s.Timezone, ms(s.UpdatedAt), nullMS(s.ConfirmedAt), nullMS(s.UnsubscribedAt), nullMS(s.BouncedAt),
 		nullMS(s.ConsentAt), s.ConsentIP, s.ConsentPage, s.ConsentPrefs, nullMS(s.NoticeAt), s.NoticeSeq,
 		nullMS(s.DigestSince)}
 }
 
-const insertSubscriber = `INSERT INTO subscribers (email, status, topics, regions, language, cadence,
+const insertSubscriber = `INSERT INTO subscribers (email, email_key, status, topics, regions, language, cadence,
 	timezone, updated_at, confirmed_at, unsubscribed_at, bounced_at, consent_at, consent_ip,
 	consent_page, consent_prefs, notice_at, notice_seq, digest_since, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // updateSubscriber writes every column a subscriber flow owns; digest_period
 // belongs to the digest scheduler and is left alone.
-const updateSubscriber = `UPDATE subscribers SET email = ?, status = ?, topics = ?, regions = ?,
+const updateSubscriber = `UPDATE subscribers SET email = ?, email_key = ?, status = ?, topics = ?, regions = ?,
 	language = ?, cadence = ?, timezone = ?, updated_at = ?, confirmed_at = ?, unsubscribed_at = ?,
 	bounced_at = ?, consent_at = ?, consent_ip = ?, consent_page = ?, consent_prefs = ?, notice_at = ?,
 	notice_seq = ?, digest_since = ?
@@ -192,9 +192,14 @@ func (tx *Tx) Subscriber(ctx context.Context, id int64) (Subscriber, error) {
 	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"id = ?"+tx.e.forUpdate, id), fmt.Sprint(id))
 }
 
-// SubscriberByEmail reads the subscriber with that normalized address.
+// byKey selects by AddressKey; a row that collided when keys were
+// introduced (email_dup_of set, see AddressCollision) is not found by it.
+const byKey = "email_key = ? AND email_dup_of IS NULL"
+
+// SubscriberByEmail reads the subscriber with that normalized address, in
+// any capitals (AddressKey).
 func (tx *Tx) SubscriberByEmail(ctx context.Context, email string) (Subscriber, error) {
-	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"email = ?"+tx.e.forUpdate, email), "by address")
+	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+byKey+tx.e.forUpdate, AddressKey(email)), "by address")
 }
 
 func oneSubscriber(row *sql.Row, what string) (Subscriber, error) {
@@ -208,16 +213,17 @@ func oneSubscriber(row *sql.Row, what string) (Subscriber, error) {
 	return s, nil
 }
 
-// SubscribersByEmail returns the subscribers among emails, by address.
+// SubscribersByEmail returns the subscribers among emails (normalized
+// addresses), by AddressKey.
 func (tx *Tx) SubscribersByEmail(ctx context.Context, emails []string) (map[string]Subscriber, error) {
 	out := make(map[string]Subscriber, len(emails))
 	for start := 0; start < len(emails); start += 500 {
 		chunk := emails[start:min(start+500, len(emails))]
 		args := make([]any, len(chunk))
 		for i, e := range chunk {
-			args[i] = e
+			args[i] = AddressKey(e)
 		}
-		rows, err := tx.tx.QueryContext(ctx, selectSubscriber+"email IN ("+placeholders(len(chunk))+") ORDER BY id"+tx.e.forUpdate, args...)
+		rows, err := tx.tx.QueryContext(ctx, selectSubscriber+"email_key IN ("+placeholders(len(chunk))+") AND email_dup_of IS NULL ORDER BY id"+tx.e.forUpdate, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: subscribers by address: %w", err)
 		}
@@ -227,7 +233,7 @@ func (tx *Tx) SubscribersByEmail(ctx context.Context, emails []string) (map[stri
 				rows.Close()
 				return nil, fmt.Errorf("store: scan subscriber: %w", err)
 			}
-			out[s.Email] = s
+			out[AddressKey(s.Email)] = s
 		}
 		err = rows.Err()
 		rows.Close()
@@ -369,14 +375,11 @@ func (tx *Tx) AddSuppression(ctx context.Context, hash, reason string, now time.
 	return nil
 }
 
-// SuppressionExists reports whether an address hash is suppressed.
-func (tx *Tx) SuppressionExists(ctx context.Context, hash string) (bool, error) {
-	var n int
-	err := tx.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM suppressions WHERE email_hash = ?", hash).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("store: check suppression: %w", err)
-	}
-	return n > 0, nil
+// SuppressionExists reports whether any of hashes (the forms of one
+// address) is suppressed.
+func (tx *Tx) SuppressionExists(ctx context.Context, hashes ...string) (bool, error) {
+	found, err := tx.SuppressionsAmong(ctx, hashes)
+	return len(found) > 0, err
 }
 
 // SuppressionsAmong returns which of hashes are suppressed.

@@ -137,7 +137,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (store.Subscriber, er
 		activate(&sub, now)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		suppressed, err := tx.SuppressionExists(ctx, HashAddress(email))
+		suppressed, err := tx.SuppressionExists(ctx, suppressionHashes(req.Email, email)...)
 		if err != nil {
 			return err
 		}

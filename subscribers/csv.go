@@ -69,6 +69,7 @@ type ImportOptions struct {
 type importRow struct {
 	line   int
 	email  string
+	hashes []string // suppressionHashes
 	prefs  PrefsInput // validated; nil fields were absent or empty
 	status string     // "" when absent or empty
 }
@@ -186,7 +187,7 @@ func parseRow(v *validator, cols map[string]int, rec []string) (importRow, error
 	if err != nil {
 		return row, err
 	}
-	row.email = email
+	row.email, row.hashes = email, suppressionHashes(e, email)
 	var in PrefsInput
 	if t, ok := cell("topics"); ok {
 		l := splitCell(t)
@@ -230,9 +231,10 @@ func splitCell(s string) []string {
 // importBatch writes one batch in one transaction.
 func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent, res *ImportResult) error {
 	emails := make([]string, len(batch))
-	hashes := make([]string, len(batch))
+	hashes := make([]string, 0, len(batch))
 	for i, r := range batch {
-		emails[i], hashes[i] = r.email, HashAddress(r.email)
+		emails[i] = r.email
+		hashes = append(hashes, r.hashes...)
 	}
 	now := s.clock()
 	var added, updated, skipped int
@@ -251,12 +253,13 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 			return err
 		}
 		defer w.Close()
-		for i, row := range batch {
-			if suppressed[hashes[i]] {
+		for _, row := range batch {
+			if isSuppressed(suppressed, row.hashes) {
 				skipped++
 				continue
 			}
-			old, found := existing[row.email]
+			key := AddressKey(row.email)
+			old, found := existing[key]
 			sub, change := s.importChange(row, old, found, c, now)
 			switch {
 			case change == importSkip:
@@ -277,7 +280,7 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 			if err != nil {
 				return err
 			}
-			existing[row.email] = sub
+			existing[key] = sub
 		}
 		return nil
 	})
@@ -286,6 +289,15 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 	}
 	res.Added, res.Updated, res.Skipped = res.Added+added, res.Updated+updated, res.Skipped+skipped
 	return nil
+}
+
+func isSuppressed(suppressed map[string]bool, hashes []string) bool {
+	for _, h := range hashes {
+		if suppressed[h] {
+			return true
+		}
+	}
+	return false
 }
 
 type importChange int

@@ -180,7 +180,7 @@ func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	var outcome string
 	var id int64
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		suppressed, err := tx.SuppressionExists(ctx, HashAddress(email))
+		suppressed, err := tx.SuppressionExists(ctx, suppressionHashes(req.Email, email)...)
 		if err != nil || suppressed {
 			outcome = "suppressed"
 			return err

@@ -59,6 +59,10 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	if loaded {
 		log.Info("loaded the built-in taxonomy of topics and regions")
 	}
+	if c, err := db.AddressCollisions(ctx); err == nil && len(c) > 0 {
+		log.Warn("subscriber addresses that equal older ones once case is ignored were kept, not merged: erase one of each pair (herald db check lists them)",
+			"collisions", collisionList(c))
+	}
 	return a, nil
 }
 

@@ -1,0 +1,7 @@
+-- Rows whose address equals an older row's once case is ignored are marked,
+-- not merged; every other row's key is unique.
+UPDATE subscribers SET email_dup_of = (
+    SELECT MIN(o.id) FROM subscribers o WHERE o.email_key = subscribers.email_key)
+WHERE EXISTS (SELECT 1 FROM subscribers o WHERE o.email_key = subscribers.email_key AND o.id < subscribers.id);
+CREATE UNIQUE INDEX subscribers_address_key ON subscribers (email_key) WHERE email_dup_of IS NULL;
+DROP INDEX subscribers_address_key_all;
