@@ -69,7 +69,7 @@ type ImportOptions struct {
 type importRow struct {
 	line   int
 	email  string
-	hashes []string // suppressionHashes
+	hashes []string   // suppressionHashes
 	prefs  PrefsInput // validated; nil fields were absent or empty
 	status string     // "" when absent or empty
 }
