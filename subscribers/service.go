@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	defaultTZ string
+	baseURL   string
+	welcome   bool
 	zones     sync.Map
 }
 
@@ -44,6 +47,9 @@ type Options struct {
 	DefaultTimezone string // HERALD_TZ; default "UTC"
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Welcome queues a welcome mail after each confirmation (SPEC 11,
+	// HERALD_WELCOME).
+	Welcome bool
 }
 
 // New returns the subscriber service.
@@ -65,6 +71,7 @@ func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
 	}
 	return &Service{
 		db: db, releases: rel, now: opts.Now, log: opts.Logger, defaultTZ: opts.DefaultTimezone,
+		baseURL: strings.TrimRight(opts.BaseURL, "/"), welcome: opts.Welcome,
 		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now),
 	}, nil
 }
@@ -287,13 +294,13 @@ func (s *Service) txSubscriber(ctx context.Context, tx *store.Tx, id int64) (sto
 // unsubscribed (or bounced) since gets ErrGone: an old confirmation link
 // does not bring them back.
 func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, error) {
-	sub, err := s.byToken(ctx, PurposeConfirm, token, func(_ *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
+	sub, err := s.byToken(ctx, PurposeConfirm, token, func(tx *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
 		switch sub.Status {
 		case store.SubscriberActive:
 			return false, nil
 		case store.SubscriberPending:
 			activate(sub, now)
-			return true, nil
+			return true, s.welcomeMail(ctx, tx, sub, now)
 		}
 		return false, fmt.Errorf("subscriber %d is %s: %w", sub.ID, sub.Status, ErrGone)
 	})

@@ -72,7 +72,7 @@ func (a *app) services() error {
 	var err error
 	a.subscribers, err = subscribers.New(a.db, a.releases, subscribers.Options{
 		Secret: a.secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
-		Logger: a.log.With("component", "subscribers"),
+		Logger: a.log.With("component", "subscribers"), Welcome: cfg.Welcome,
 	})
 	if err != nil {
 		return err

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -128,4 +130,97 @@ func TestFlow_AddressesAreCaseInsensitive(t *testing.T) {
 		t.Errorf("db check: %d\n%s", code, out)
 	}
 	d.stop(t)
+}
+
+var confirmLinkRE = regexp.MustCompile(`/confirm\?token=[A-Za-z0-9_\-]+`)
+
+// subscribeAndConfirm subscribes with body (JSON), opens the confirmation
+// link of the mail that comes, and returns how many messages the SMTP
+// server has then received.
+func subscribeAndConfirm(t *testing.T, d *daemon, srv *smtptest.Server, body string) int {
+	t.Helper()
+	before := srv.Count()
+	resp, err := http.Post(d.base+"/subscribe", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("subscribe %s: %v %v", body, resp, err)
+	}
+	resp.Body.Close()
+	confirm := parseMail(t, srv.Wait(t, before+1, 20*time.Second)[before])
+	link := confirmLinkRE.FindString(confirm.text)
+	if link == "" {
+		t.Fatalf("no confirmation link:\n%s", confirm.text)
+	}
+	r, err := http.Post(d.base+link, "application/x-www-form-urlencoded", nil)
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("POST confirm: %v %v", r, err)
+	}
+	r.Body.Close()
+	return before + 1
+}
+
+// TestFlow_WelcomeMail: after confirming, a welcome in the subscriber's
+// language with the latest three matching releases (a translation in their
+// language where there is one), the cadence explained and the preferences
+// link; none with HERALD_WELCOME=false.
+func TestFlow_WelcomeMail(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{})
+	dir := t.TempDir()
+	d := startDaemon(t, dir, fmt.Sprintf("HERALD_SMTP_URL=smtp://%s?tls=none", srv.Addr))
+	token := readToken(t, dir)
+	for _, body := range []string{
+		`{"title":"Oldest","body":"x","topics":["migration"],"published_at":"2026-01-01T10:00:00Z"}`,
+		`{"title":"Second","body":"x","topics":["migration"],"published_at":"2026-01-02T10:00:00Z","dateline":"Geneva"}`,
+		`{"title":"Third","body":"x","topics":["migration"],"published_at":"2026-01-03T10:00:00Z","translation_key":"t3"}`,
+		`{"title":"Troisième","body":"x","topics":["migration"],"published_at":"2026-01-03T11:00:00Z","translation_key":"t3","language":"fr"}`,
+		`{"title":"Other topic","body":"x","topics":["human-trafficking"],"published_at":"2026-01-05T10:00:00Z"}`,
+		`{"title":"Newest","body":"x","topics":["migration"],"published_at":"2026-01-04T10:00:00Z"}`,
+	} {
+		if code := d.api(t, token, "POST", "/api/v1/releases", body, nil); code != 201 {
+			t.Fatalf("create release %s: %d", body, code)
+		}
+	}
+	for _, c := range []struct {
+		body    string
+		want    []string
+		notWant []string
+	}{
+		{`{"email":"fr@example.org","topics":["migration"],"language":"fr","cadence":"weekly"}`,
+			[]string{"Bienvenue sur Press Office", "Newest", "Troisième", "Second", "Geneva", "Une fois par semaine", "/preferences?token="},
+			[]string{"Oldest", "Other topic", "Third"}},
+		{`{"email":"en@example.org","topics":["migration"],"language":"en","cadence":"daily"}`,
+			[]string{"Welcome to Press Office", "Newest", "Third", "Second", "Once a day", "/preferences?token="},
+			[]string{"Oldest", "Other topic", "Troisième"}},
+	} {
+		n := subscribeAndConfirm(t, d, srv, c.body)
+		w := parseMail(t, srv.Wait(t, n+1, 20*time.Second)[n])
+		subject, _ := new(mime.WordDecoder).DecodeHeader(w.header.Get("Subject"))
+		if w.header.Get("X-Herald-Kind") != "welcome" {
+			t.Fatalf("message after confirmation is %q", w.header.Get("X-Herald-Kind"))
+		}
+		all := subject + "\n" + w.text
+		for _, s := range c.want {
+			if !strings.Contains(all, s) {
+				t.Errorf("welcome for %s lacks %q:\n%s", c.body, s, all)
+			}
+		}
+		for _, s := range c.notWant {
+			if strings.Contains(w.text, s) || strings.Contains(w.html, s) {
+				t.Errorf("welcome for %s lists %q:\n%s", c.body, s, w.text)
+			}
+		}
+		if !strings.Contains(w.html, "/preferences?token=") {
+			t.Errorf("the HTML part lacks the preferences link")
+		}
+	}
+	d.stop(t)
+
+	// HERALD_WELCOME=false: confirmation, then nothing.
+	srv2 := smtptest.New(t, smtptest.Options{})
+	d2 := startDaemon(t, t.TempDir(), fmt.Sprintf("HERALD_SMTP_URL=smtp://%s?tls=none", srv2.Addr), "HERALD_WELCOME=false")
+	subscribeAndConfirm(t, d2, srv2, `{"email":"quiet@example.org"}`)
+	time.Sleep(3 * time.Second)
+	if n := srv2.Count(); n != 1 {
+		t.Fatalf("with HERALD_WELCOME=false, %d messages, want only the confirmation", n)
+	}
+	d2.stop(t)
 }
