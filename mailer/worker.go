@@ -358,7 +358,7 @@ func (w *worker) deliver(msg store.OutboxMessage, content Content) store.OutboxR
 		m.metrics.latency.Observe(time.Since(start).Seconds())
 		if err == nil {
 			w.backoff = 0
-			res.State, res.MessageID = store.OutboxSent, env.MsgID
+			res.State, res.MessageID, res.Subject = store.OutboxSent, env.MsgID, content.Subject
 			return res
 		}
 		var se *sendErr

@@ -53,7 +53,7 @@ type engine struct {
 // engineQueries are the statements whose text differs by engine.
 type engineQueries struct {
 	// markSentBulk marks many rows sent: ?1 sent_at, ?2 updated_at,
-	// ?3 a JSON array of ids, ?4 a JSON object id -> Message-ID.
+	// ?3 a JSON array of ids, ?4 a JSON object id -> Message-ID, ?5 one id -> subject.
 	markSentBulk string
 	// deliveryDays: see stats.go.
 	deliveryDays string

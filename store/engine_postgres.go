@@ -36,7 +36,8 @@ func postgresEngine() *engine {
 		afterCopy: postgresAfterCopy,
 		q: engineQueries{
 			markSentBulk: `UPDATE outbox SET state = 'sent', sent_at = ?1, updated_at = ?2, last_error = '', lease_until = NULL,
-	message_id = COALESCE(?4::jsonb ->> id::text, '')
+	message_id = COALESCE(?4::jsonb ->> id::text, ''),
+	subject = COALESCE(?5::jsonb ->> id::text, '')
 WHERE id IN (SELECT jsonb_array_elements_text(?3::jsonb)::bigint) AND state = 'sending'`,
 			deliveryDays:      fmt.Sprintf(deliveryDaysTemplate, "state"),
 			translationGroups: fmt.Sprintf(translationGroupsTemplate, "string_agg(DISTINCT language, ',')"),

@@ -32,7 +32,8 @@ func sqliteEngine() *engine {
 		q: engineQueries{
 			// +state: look rows up by id, not by the state index.
 			markSentBulk: `UPDATE outbox SET state = 'sent', sent_at = ?1, updated_at = ?2, last_error = '', lease_until = NULL,
-	message_id = COALESCE(json_extract(?4, '$."' || id || '"'), '')
+	message_id = COALESCE(json_extract(?4, '$."' || id || '"'), ''),
+	subject = COALESCE(json_extract(?5, '$."' || id || '"'), '')
 WHERE id IN (SELECT value FROM json_each(?3)) AND +state = 'sending'`,
 			deliveryDays:      fmt.Sprintf(deliveryDaysTemplate, "+state"),
 			translationGroups: fmt.Sprintf(translationGroupsTemplate, "GROUP_CONCAT(DISTINCT language)"),

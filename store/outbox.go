@@ -323,6 +323,7 @@ type OutboxResult struct {
 	NextAttempt time.Time // for queued: when to try again
 	Error       string    // last error, for anything but sent
 	MessageID   string    // for sent
+	Subject     string    // for sent: kept for the subscriber's data download
 	// Bounce marks the row's subscriber bounced (a permanent 5xx for the
 	// recipient) and cancels their other queued rows: no further mail.
 	Bounce       bool
@@ -333,7 +334,7 @@ type OutboxResult struct {
 }
 
 const (
-	markSent = `UPDATE outbox SET state = 'sent', sent_at = ?, updated_at = ?, message_id = ?, last_error = '',
+	markSent = `UPDATE outbox SET state = 'sent', sent_at = ?, updated_at = ?, message_id = ?, subject = ?, last_error = '',
 	lease_until = NULL WHERE id = ? AND state = 'sending'`
 	markRetry = `UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ?, last_error = ?,
 	lease_until = NULL WHERE id = ? AND state = 'sending'`
@@ -356,18 +357,19 @@ func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxR
 		return nil
 	}
 	var sent []int64
-	msgIDs := map[string]string{}
+	msgIDs, subjects := map[string]string{}, map[string]string{}
 	rest := results[:0:0]
 	for _, r := range results {
 		if r.State == OutboxSent && !r.Release && !r.Bounce {
 			sent = append(sent, r.ID)
 			msgIDs[strconv.FormatInt(r.ID, 10)] = r.MessageID
+			subjects[strconv.FormatInt(r.ID, 10)] = r.Subject
 		} else {
 			rest = append(rest, r)
 		}
 	}
 	if len(sent) > 0 {
-		if err := db.markSent(ctx, now, sent, msgIDs); err != nil {
+		if err := db.markSent(ctx, now, sent, msgIDs, subjects); err != nil {
 			return err
 		}
 	}
@@ -377,7 +379,7 @@ func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxR
 	return db.recordTx(ctx, now, rest)
 }
 
-func (db *DB) markSent(ctx context.Context, now time.Time, ids []int64, msgIDs map[string]string) error {
+func (db *DB) markSent(ctx context.Context, now time.Time, ids []int64, msgIDs, subjects map[string]string) error {
 	idJSON, err := json.Marshal(ids)
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
@@ -386,11 +388,15 @@ func (db *DB) markSent(ctx context.Context, now time.Time, ids []int64, msgIDs m
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
 	}
+	subjJSON, err := json.Marshal(subjects)
+	if err != nil {
+		return fmt.Errorf("store: record sent mail: %w", err)
+	}
 	// One statement (its own implicit transaction) in the engine's form:
 	// its text never changes, so it is prepared once.
 	st, err := db.writeStmt(ctx, db.e.q.markSentBulk)
 	if err == nil {
-		_, err = st.ExecContext(ctx, ms(now), ms(now), string(idJSON), string(midJSON))
+		_, err = st.ExecContext(ctx, ms(now), ms(now), string(idJSON), string(midJSON), string(subjJSON))
 	}
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
@@ -439,7 +445,7 @@ func recordOne(exec func(string, ...any) error, now time.Time, r OutboxResult) e
 	case r.Release:
 		return exec(markReleased, t, r.ID)
 	case r.State == OutboxSent:
-		return exec(markSent, t, t, r.MessageID, r.ID)
+		return exec(markSent, t, t, r.MessageID, r.Subject, r.ID)
 	case r.State == OutboxQueued:
 		return exec(markRetry, ms(r.NextAttempt), t, r.Error, r.ID)
 	case r.State == OutboxFailed || r.State == OutboxExpired || r.State == OutboxCancelled:

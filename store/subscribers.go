@@ -375,6 +375,17 @@ func (tx *Tx) AddSuppression(ctx context.Context, hash, reason string, now time.
 	return nil
 }
 
+// RemoveSuppressions lifts the suppression of an address (its hashes): the
+// person confirmed a new subscription themselves.
+func (tx *Tx) RemoveSuppressions(ctx context.Context, hashes ...string) error {
+	for _, h := range hashes {
+		if _, err := tx.tx.ExecContext(ctx, "DELETE FROM suppressions WHERE email_hash = ?", h); err != nil {
+			return fmt.Errorf("store: remove suppression: %w", err)
+		}
+	}
+	return nil
+}
+
 // SuppressionExists reports whether any of hashes (the forms of one
 // address) is suppressed.
 func (tx *Tx) SuppressionExists(ctx context.Context, hashes ...string) (bool, error) {
@@ -422,13 +433,15 @@ type SubscriberMail struct {
 	Payload   string
 	ReleaseID int64 // alerts: the version of the release this subscriber gets
 	CreatedAt time.Time
+	SentAt    time.Time // zero unless sent
+	Subject   string    // as sent; "" unless sent
 }
 
 // SubscriberMails lists the messages queued or sent for a subscriber, oldest
 // first (audit, tests).
 func (db *DB) SubscriberMails(ctx context.Context, id int64) ([]SubscriberMail, error) {
 	rows, err := db.read.QueryContext(ctx,
-		"SELECT id, idem_key, kind, state, payload, COALESCE(release_id, 0), created_at FROM outbox WHERE subscriber_id = ? ORDER BY id", id)
+		"SELECT id, idem_key, kind, state, payload, COALESCE(release_id, 0), created_at, sent_at, subject FROM outbox WHERE subscriber_id = ? ORDER BY id", id)
 	if err != nil {
 		return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
 	}
@@ -437,10 +450,11 @@ func (db *DB) SubscriberMails(ctx context.Context, id int64) ([]SubscriberMail, 
 	for rows.Next() {
 		var m SubscriberMail
 		var created int64
-		if err := rows.Scan(&m.ID, &m.IdemKey, &m.Kind, &m.State, &m.Payload, &m.ReleaseID, &created); err != nil {
+		var sent sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.IdemKey, &m.Kind, &m.State, &m.Payload, &m.ReleaseID, &created, &sent, &m.Subject); err != nil {
 			return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
 		}
-		m.CreatedAt = fromMS(created)
+		m.CreatedAt, m.SentAt = fromMS(created), fromNullMS(sent)
 		out = append(out, m)
 	}
 	return out, rows.Err()

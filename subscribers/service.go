@@ -166,9 +166,10 @@ type SubscribeRequest struct {
 // never tells whether an address is known. A new, pending, unsubscribed or
 // bounced address becomes pending with these preferences and gets a
 // confirmation mail; an active one keeps its preferences (a stranger must
-// not change them) and gets a "manage your subscription" mail; a suppressed
-// (erased) one gets nothing. At most one mail per address per
-// NoticeInterval.
+// not change them) and gets a "manage your subscription" mail. A
+// suppressed (erased or complaining) address is treated as new: it may come
+// back through double opt-in, and stays suppressed until it confirms. At
+// most one mail per address per NoticeInterval.
 func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	email, err := NormalizeAddress(req.Email)
 	if err != nil {
@@ -186,10 +187,13 @@ func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	now := s.clock()
 	var outcome string
 	var id int64
+	var suppressed bool
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		suppressed, err := tx.SuppressionExists(ctx, suppressionHashes(req.Email, email)...)
-		if err != nil || suppressed {
-			outcome = "suppressed"
+		// A suppressed (erased or complaining) address may come back
+		// through a new double opt-in (SPEC 11): it gets a confirmation
+		// like a new one, and only confirming lifts the suppression.
+		var err error
+		if suppressed, err = tx.SuppressionExists(ctx, suppressionHashes(req.Email, email)...); err != nil {
 			return err
 		}
 		sub, err := tx.SubscriberByEmail(ctx, email)
@@ -228,6 +232,9 @@ func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	})
 	if err != nil {
 		return err
+	}
+	if suppressed {
+		outcome += ", suppressed until confirmed"
 	}
 	s.log.Info("subscribe request", "subscriber_id", id, "outcome", outcome)
 	return nil
@@ -300,6 +307,11 @@ func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, 
 			return false, nil
 		case store.SubscriberPending:
 			activate(sub, now)
+			// Their own confirmation lifts a suppression (SPEC 11: an
+			// erased or complaining person may come back).
+			if err := tx.RemoveSuppressions(ctx, suppressionHashes(sub.Email, sub.Email)...); err != nil {
+				return false, err
+			}
 			return true, s.welcomeMail(ctx, tx, sub, now)
 		}
 		return false, fmt.Errorf("subscriber %d is %s: %w", sub.ID, sub.Status, ErrGone)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"regexp"
@@ -223,4 +225,123 @@ func TestFlow_WelcomeMail(t *testing.T) {
 		t.Fatalf("with HERALD_WELCOME=false, %d messages, want only the confirmation", n)
 	}
 	d2.stop(t)
+}
+
+var prefsLinkRE = regexp.MustCompile(`/preferences\?token=[A-Za-z0-9_\-]+`)
+
+// TestFlow_OwnDataDeleteAndComeBack: a subscriber downloads their data and
+// deletes themselves from the preferences page; staff cannot add or import
+// them back, but they may come back themselves through double opt-in.
+func TestFlow_OwnDataDeleteAndComeBack(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{})
+	dir := t.TempDir()
+	d := startDaemon(t, dir, fmt.Sprintf("HERALD_SMTP_URL=smtp://%s?tls=none", srv.Addr))
+	token := readToken(t, dir)
+	n := subscribeAndConfirm(t, d, srv, `{"email":"Maria@example.org","topics":["migration"],"language":"en"}`)
+	welcome := parseMail(t, srv.Wait(t, n+1, 20*time.Second)[n])
+	prefs := prefsLinkRE.FindString(welcome.text)
+	if prefs == "" {
+		t.Fatalf("no preferences link in the welcome:\n%s", welcome.text)
+	}
+	tok := strings.TrimPrefix(prefs, "/preferences?token=")
+	page := fetchURL(t, d.base+prefs)
+	if page.code != 200 || !strings.Contains(page.body, "/preferences/data?token="+tok) || !strings.Contains(page.body, "/preferences/delete?token="+tok) {
+		t.Fatalf("preferences page lacks the data links: %d\n%s", page.code, page.body)
+	}
+
+	// Download my data.
+	r := fetchURL(t, d.base+"/preferences/data?token="+tok)
+	var data struct {
+		Subscriber struct{ Email, Status string }
+		Consent    struct {
+			IP, Page string
+			At       *time.Time
+		}
+		Messages []struct {
+			Date          time.Time
+			Kind, Subject string
+		}
+	}
+	if r.code != 200 || !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d %v", r.code, r.header)
+	}
+	if err := json.Unmarshal([]byte(r.body), &data); err != nil {
+		t.Fatalf("download is not JSON: %v\n%s", err, r.body)
+	}
+	if data.Subscriber.Email != "Maria@example.org" || data.Subscriber.Status != "active" || data.Consent.IP != "127.0.0.1" || data.Consent.At == nil {
+		t.Fatalf("data: %+v", data)
+	}
+	if len(data.Messages) != 2 || data.Messages[0].Kind != "confirm" || data.Messages[1].Kind != "welcome" ||
+		!strings.Contains(data.Messages[0].Subject, "Confirm") || data.Messages[1].Subject != "Welcome to Press Office" || data.Messages[1].Date.IsZero() {
+		t.Fatalf("messages: %+v", data.Messages)
+	}
+	if r := fetchURL(t, d.base+"/preferences/data?token="+tok+"x"); r.code != 400 {
+		t.Fatalf("download with a forged token: %d", r.code)
+	}
+	confirmTok := subscribersOf(t, d, token)[0].ID // an id is not a token
+	if r := fetchURL(t, d.base+"/preferences/data?token="+confirmTok); r.code != 400 {
+		t.Fatalf("download with an id for a token: %d", r.code)
+	}
+
+	// Delete me: the GET only asks; the POST erases.
+	if r := fetchURL(t, d.base+"/preferences/delete?token="+tok); r.code != 200 || len(subscribersOf(t, d, token)) != 1 {
+		t.Fatalf("GET delete: %d", r.code)
+	}
+	resp, err := http.Post(d.base+"/preferences/delete?token="+tok, "application/x-www-form-urlencoded", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST delete: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if subs := subscribersOf(t, d, token); len(subs) != 0 {
+		t.Fatalf("after Delete me: %+v", subs)
+	}
+	if r := fetchURL(t, d.base+"/preferences/data?token="+tok); r.code != 410 {
+		t.Fatalf("download after deletion: %d, want 410", r.code)
+	}
+
+	// Staff cannot bring them back.
+	if code := d.api(t, token, "POST", "/api/v1/subscribers", `{"email":"maria@example.org","confirmed":true}`, nil); code != 409 {
+		t.Fatalf("admin add after Delete me: %d", code)
+	}
+	req, _ := http.NewRequest("POST", d.base+"/api/v1/subscribers/import", strings.NewReader("email\nMARIA@example.org\n"))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("import: %v %v", resp, err)
+	}
+	if subs := subscribersOf(t, d, token); len(subs) != 0 {
+		t.Fatalf("an import brought an erased address back: %+v", subs)
+	}
+
+	// They come back themselves: a new confirmation, then active.
+	n = subscribeAndConfirm(t, d, srv, `{"email":"maria@example.org"}`)
+	subs := subscribersOf(t, d, token)
+	if len(subs) != 1 || subs[0].Status != "active" {
+		t.Fatalf("coming back: %+v", subs)
+	}
+	// And once they confirmed, staff may add them again: no suppression left
+	// (the address exists, so that is a 409 for the address, not the list).
+	var e struct{ Error string }
+	d.api(t, token, "POST", "/api/v1/subscribers", `{"email":"maria@example.org"}`, &e)
+	if strings.Contains(e.Error, "suppression") {
+		t.Fatalf("still suppressed after confirming: %s", e.Error)
+	}
+	d.stop(t)
+}
+
+type got struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+func fetchURL(t *testing.T, u string) got {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return got{resp.StatusCode, resp.Header, string(b)}
 }

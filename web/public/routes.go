@@ -20,6 +20,9 @@ func (s *Site) Register(mux *http.ServeMux) {
 		mux.HandleFunc("POST /confirm", sub(s.confirm))
 		mux.HandleFunc("GET /preferences", sub(s.preferencesPage))
 		mux.HandleFunc("POST /preferences", sub(s.preferences))
+		mux.HandleFunc("GET /preferences/data", sub(s.downloadData))
+		mux.HandleFunc("GET /preferences/delete", sub(s.deletePage))
+		mux.HandleFunc("POST /preferences/delete", sub(s.deleteMe))
 		mux.HandleFunc("GET /unsubscribe", sub(s.unsubscribePage))
 		mux.HandleFunc("POST /unsubscribe", sub(s.unsubscribe))
 	}

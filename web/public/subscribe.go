@@ -35,6 +35,8 @@ type prefsView struct {
 	Assets subAssets
 	Form   prefsForm
 	Action string // the form's URL, with its token
+	Data   string // "Download my data", with the token
+	Delete string // "Delete me", with the token
 	Status string // the subscriber's status
 	Notice string // what just happened: confirmed, saved, resubscribed
 }
@@ -234,7 +236,8 @@ func (s *Site) renderPrefs(w http.ResponseWriter, r *http.Request, p prefsPage) 
 		form.setErrors(p.lang, p.formErr, p.all)
 	}
 	v := prefsView{Page: s.meta(p.lang, ui.T(p.lang, "sub_prefs_title")), Assets: s.subAssets(), Form: form,
-		Action: "/preferences?token=" + url.QueryEscape(p.token), Status: p.sub.Status, Notice: p.notice}
+		Action: "/preferences?token=" + url.QueryEscape(p.token), Status: p.sub.Status, Notice: p.notice,
+		Data: "/preferences/data?token=" + url.QueryEscape(p.token), Delete: "/preferences/delete?token=" + url.QueryEscape(p.token)}
 	return s.pages.Render(w, p.status, "preferences.html", v)
 }
 

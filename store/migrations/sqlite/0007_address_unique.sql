@@ -5,3 +5,6 @@ UPDATE subscribers SET email_dup_of = (
 WHERE EXISTS (SELECT 1 FROM subscribers o WHERE o.email_key = subscribers.email_key AND o.id < subscribers.id);
 CREATE UNIQUE INDEX subscribers_address_key ON subscribers (email_key) WHERE email_dup_of IS NULL;
 DROP INDEX subscribers_address_key_all;
+-- The subject of each message sent, so that a subscriber's data download
+-- can list every message with date, kind and subject (SPEC 11).
+ALTER TABLE outbox ADD COLUMN subject TEXT NOT NULL DEFAULT '';
