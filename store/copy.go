@@ -18,7 +18,8 @@ var copyTables = []string{
 
 // copySkipped are tables that belong to the database they are in: its
 // schema version, its cache counters, and what running instances hold.
-var copySkipped = []string{"schema_migrations", "versions", "leases", "instances", "rate_limits"}
+// pow_used holds proof-of-work challenges that expire within minutes.
+var copySkipped = []string{"schema_migrations", "versions", "leases", "instances", "rate_limits", "pow_used"}
 
 // ErrNotEmpty means a copy's target already holds data.
 var ErrNotEmpty = errors.New("the target database is not empty")

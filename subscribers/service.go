@@ -38,6 +38,10 @@ type Service struct {
 	baseURL   string
 	welcome   bool
 	zones     sync.Map
+	pow       bool   // HERALD_SIGNUP_POW
+	powKey    []byte // HMAC key of proof-of-work challenges
+	allow     []string
+	block     []string
 }
 
 // Options configures a Service.
@@ -50,6 +54,13 @@ type Options struct {
 	// Welcome queues a welcome mail after each confirmation (SPEC 11,
 	// HERALD_WELCOME).
 	Welcome bool
+	// SignupPOW makes POST /subscribe need a proof of work (SPEC 11,
+	// HERALD_SIGNUP_POW).
+	SignupPOW bool
+	// DomainsAllow and DomainsBlock are domain patterns ("example.org",
+	// "*.gov") limiting who may subscribe (HERALD_SIGNUP_DOMAINS_ALLOW,
+	// _BLOCK); empty allow lets every domain in.
+	DomainsAllow, DomainsBlock []string
 }
 
 // New returns the subscriber service.
@@ -72,6 +83,7 @@ func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
 	return &Service{
 		db: db, releases: rel, now: opts.Now, log: opts.Logger, defaultTZ: opts.DefaultTimezone,
 		baseURL: strings.TrimRight(opts.BaseURL, "/"), welcome: opts.Welcome,
+		pow: opts.SignupPOW, powKey: powKey(opts.Secret), allow: lowerAll(opts.DomainsAllow), block: lowerAll(opts.DomainsBlock),
 		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now),
 	}, nil
 }
@@ -158,6 +170,11 @@ type SubscribeRequest struct {
 	Email   string
 	Prefs   PrefsInput
 	Consent Consent
+	// POW is the altcha field: the proof-of-work solution (see pow.go).
+	POW string
+	// Honeypot is a field hidden from people: a robot that fills it in is
+	// answered as usual and nothing happens.
+	Honeypot string
 }
 
 // Subscribe handles a subscription request (SPEC 3, POST /subscribe). It
@@ -171,8 +188,15 @@ type SubscribeRequest struct {
 // back through double opt-in, and stays suppressed until it confirms. At
 // most one mail per address per NoticeInterval.
 func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
+	if strings.TrimSpace(req.Honeypot) != "" {
+		s.log.Info("subscribe request", "outcome", "honeypot filled in: ignored")
+		return nil
+	}
 	email, err := NormalizeAddress(req.Email)
 	if err != nil {
+		return err
+	}
+	if err := s.domainAllowed(email); err != nil {
 		return err
 	}
 	v, err := s.validator(ctx)
@@ -182,6 +206,11 @@ func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	patch, err := v.patch(req.Prefs)
 	if err != nil {
 		return err
+	}
+	if s.pow {
+		if err := s.VerifyPOW(ctx, req.POW); err != nil {
+			return err
+		}
 	}
 	prefs := patch.apply(v.defaults())
 	now := s.clock()

@@ -73,6 +73,7 @@ func (a *app) services() error {
 	a.subscribers, err = subscribers.New(a.db, a.releases, subscribers.Options{
 		Secret: a.secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
 		Logger: a.log.With("component", "subscribers"), Welcome: cfg.Welcome,
+		SignupPOW: cfg.SignupPOW, DomainsAllow: cfg.SignupAllow, DomainsBlock: cfg.SignupBlock,
 	})
 	if err != nil {
 		return err

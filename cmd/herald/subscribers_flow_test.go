@@ -1,12 +1,16 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -344,4 +348,108 @@ func fetchURL(t *testing.T, u string) got {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return got{resp.StatusCode, resp.Header, string(b)}
+}
+
+// solveChallenge gets a challenge from the daemon and solves it as the
+// ALTCHA specification describes (hex SHA-256(salt + number)).
+func solveChallenge(t *testing.T, d *daemon) string {
+	t.Helper()
+	r := fetchURL(t, d.base+"/subscribe/challenge")
+	var c struct {
+		Algorithm, Challenge, Salt, Signature string
+		MaxNumber                             int64
+	}
+	if err := json.Unmarshal([]byte(r.body), &c); err != nil || r.code != 200 || c.Algorithm != "SHA-256" || r.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("challenge: %d %v %s", r.code, err, r.body)
+	}
+	for n := int64(0); n <= c.MaxNumber; n++ {
+		sum := sha256.Sum256([]byte(c.Salt + strconv.FormatInt(n, 10)))
+		if hex.EncodeToString(sum[:]) == c.Challenge {
+			b, _ := json.Marshal(map[string]any{"algorithm": c.Algorithm, "challenge": c.Challenge, "number": n, "salt": c.Salt, "signature": c.Signature})
+			return base64.StdEncoding.EncodeToString(b)
+		}
+	}
+	t.Fatal("no solution")
+	return ""
+}
+
+func postJSON(t *testing.T, u, body string, hdr ...string) got {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return got{resp.StatusCode, resp.Header, string(b)}
+}
+
+func wantFieldError(t *testing.T, r got, status int, field string) {
+	t.Helper()
+	var e struct{ Error, Field string }
+	if err := json.Unmarshal([]byte(r.body), &e); err != nil || r.code != status || e.Field != field || e.Error == "" {
+		t.Fatalf("got %d %s, want %d naming %q", r.code, r.body, status, field)
+	}
+}
+
+// TestFlow_BotsKeptOut: with the proof of work on, POST /subscribe takes a
+// solved challenge once; a missing, forged or replayed one gets 422 naming
+// altcha; a filled-in honeypot is answered as usual and sends nothing; the
+// domain lists refuse with 422 naming email, alike for known and new
+// addresses; the form without its script says why it cannot be sent.
+func TestFlow_BotsKeptOut(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{})
+	dir := t.TempDir()
+	d := startDaemon(t, dir, fmt.Sprintf("HERALD_SMTP_URL=smtp://%s?tls=none", srv.Addr), "HERALD_SIGNUP_POW=true",
+		"HERALD_SIGNUP_DOMAINS_BLOCK=*.spam.example,mailinator.com")
+	token := readToken(t, dir)
+
+	page := fetchURL(t, d.base+"/subscribe")
+	if !strings.Contains(page.body, `id="pow-noscript"`) || !strings.Contains(page.body, `<button type="submit" disabled>`) ||
+		!strings.Contains(page.body, `data-pow="/subscribe/challenge"`) || !regexp.MustCompile(`src="/static/altcha\.[0-9a-f]+\.js"`).MatchString(page.body) ||
+		!strings.Contains(page.body, `name="website"`) {
+		t.Fatalf("the form lacks its anti-robot parts:\n%s", page.body)
+	}
+
+	wantFieldError(t, postJSON(t, d.base+"/subscribe", `{"email":"ana@example.org"}`), 422, "altcha")
+	sol := solveChallenge(t, d)
+	if r := postJSON(t, d.base+"/subscribe", `{"email":"ana@example.org","altcha":"`+sol+`"}`); r.code != 200 {
+		t.Fatalf("with a solution: %d %s", r.code, r.body)
+	}
+	srv.Wait(t, 1, 20*time.Second)
+	wantFieldError(t, postJSON(t, d.base+"/subscribe", `{"email":"bob@example.org","altcha":"`+sol+`"}`), 422, "altcha")
+	forged := strings.Replace(sol, sol[len(sol)/2:len(sol)/2+2], "AA", 1)
+	wantFieldError(t, postJSON(t, d.base+"/subscribe", `{"email":"bob@example.org","altcha":"`+forged+`"}`), 422, "altcha")
+	// A form post without a solution: the page again, 422.
+	resp, err := http.PostForm(d.base+"/subscribe", map[string][]string{"email": {"bob@example.org"}})
+	if err != nil || resp.StatusCode != 422 {
+		t.Fatalf("form without a solution: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// The honeypot.
+	if r := postJSON(t, d.base+"/subscribe", `{"email":"bot@example.org","website":"http://x","altcha":"`+solveChallenge(t, d)+`"}`); r.code != 200 {
+		t.Fatalf("honeypot: %d", r.code)
+	}
+	// Blocked domains: same answer for a known and a new address.
+	if code := d.api(t, token, "POST", "/api/v1/subscribers", `{"email":"known@mailinator.com","confirmed":true}`, nil); code != 201 {
+		t.Fatalf("staff add: %d", code)
+	}
+	a := postJSON(t, d.base+"/subscribe", `{"email":"known@mailinator.com","altcha":"`+solveChallenge(t, d)+`"}`)
+	b := postJSON(t, d.base+"/subscribe", `{"email":"new@mailinator.com","altcha":"`+solveChallenge(t, d)+`"}`)
+	wantFieldError(t, a, 422, "email")
+	if a.body != b.body {
+		t.Fatalf("known and new addresses answered differently: %s / %s", a.body, b.body)
+	}
+	wantFieldError(t, postJSON(t, d.base+"/subscribe", `{"email":"x@a.spam.example","altcha":"`+solveChallenge(t, d)+`"}`), 422, "email")
+	time.Sleep(2 * time.Second)
+	if n := srv.Count(); n != 1 {
+		t.Fatalf("%d mails, want only ana's confirmation", n)
+	}
+	d.stop(t)
 }

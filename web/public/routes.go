@@ -16,6 +16,7 @@ func (s *Site) Register(mux *http.ServeMux) {
 		}
 		mux.HandleFunc("GET /subscribe", sub(s.subscribeForm))
 		mux.HandleFunc("POST /subscribe", sub(s.subscribe))
+		mux.HandleFunc("GET /subscribe/challenge", sub(s.challenge))
 		mux.HandleFunc("GET /confirm", sub(s.confirmPage))
 		mux.HandleFunc("POST /confirm", sub(s.confirm))
 		mux.HandleFunc("GET /preferences", sub(s.preferencesPage))

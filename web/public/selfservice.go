@@ -64,3 +64,15 @@ func (s *Site) deleteMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.message(w, http.StatusOK, lang, "sub_deleted_title", "sub_deleted", []linkView{s.subscribeLink(lang)}, "")
 }
+
+// challenge handles GET /subscribe/challenge: a fresh proof-of-work
+// challenge in the ALTCHA format (SPEC 11), never cached.
+func (s *Site) challenge(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.deps.Subscribers.NewChallenge()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	ui.WriteJSON(w, http.StatusOK, c)
+	return nil
+}

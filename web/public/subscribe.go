@@ -28,6 +28,8 @@ type subscribeView struct {
 	Assets    subAssets
 	Form      prefsForm
 	LangLinks []ui.Option
+	POW       bool   // the form needs the proof-of-work script
+	POWScript string // its URL
 }
 
 type prefsView struct {
@@ -102,7 +104,8 @@ func (s *Site) subscribeForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Site) renderSubscribe(w http.ResponseWriter, status int, lang string, form prefsForm) error {
-	v := subscribeView{Page: s.meta(lang, ui.T(lang, "sub_title")), Assets: s.subAssets(), Form: form}
+	v := subscribeView{Page: s.meta(lang, ui.T(lang, "sub_title")), Assets: s.subAssets(), Form: form,
+		POW: s.deps.Subscribers.POWRequired(), POWScript: s.deps.Static.URL("altcha.js")}
 	for _, l := range languageNames {
 		v.LangLinks = append(v.LangLinks, ui.Option{Value: "/subscribe?lang=" + l.code, Label: l.name, Checked: l.code == lang})
 	}
@@ -127,6 +130,7 @@ func (s *Site) subscribe(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.deps.Subscribers.Subscribe(r.Context(), subscribers.SubscribeRequest{
 		Email: in.Email, Prefs: in.Prefs, Consent: subscribers.Consent{IP: ui.ClientIP(r), Page: consentPage(r)},
+		POW: in.Altcha, Honeypot: in.Honeypot,
 	})
 	var ve *subscribers.ValidationError
 	switch {

@@ -8,3 +8,10 @@ DROP INDEX subscribers_address_key_all;
 -- The subject of each message sent, so that a subscriber's data download
 -- can list every message with date, kind and subject (SPEC 11).
 ALTER TABLE outbox ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+-- Proof-of-work challenges already solved (SPEC 11): a solution is taken
+-- once, by whichever instance sees it first; rows go once expired.
+CREATE TABLE pow_used (
+    challenge  TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX pow_used_expires ON pow_used (expires_at);
