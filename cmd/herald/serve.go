@@ -83,7 +83,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
-		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()}, web.Deps{
+		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), FormOrigins: cfg.FormOrigins}, web.Deps{
 		DB:          a.db,
 		Registry:    reg,
 		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -450,6 +452,68 @@ func TestFlow_BotsKeptOut(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if n := srv.Count(); n != 1 {
 		t.Fatalf("%d mails, want only ana's confirmation", n)
+	}
+	d.stop(t)
+}
+
+// TestFlow_Embedding: HERALD_FORM_ORIGINS lets an origin frame the form and
+// call /subscribe from its scripts (CORS with preflight); a foreign origin
+// gets neither; the console shows the snippet.
+func TestFlow_Embedding(t *testing.T) {
+	dir := t.TempDir()
+	d := startDaemon(t, dir, "HERALD_FORM_ORIGINS=https://www.example.org, https://Press.Example.net")
+	token := readToken(t, dir)
+	preflight := func(path, origin string) got {
+		req, _ := http.NewRequest("OPTIONS", d.base+path, nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return got{code: resp.StatusCode, header: resp.Header}
+	}
+	r := preflight("/subscribe", "https://www.example.org")
+	if r.code != 204 || r.header.Get("Access-Control-Allow-Origin") != "https://www.example.org" ||
+		!strings.Contains(r.header.Get("Access-Control-Allow-Methods"), "POST") || !strings.Contains(strings.ToLower(r.header.Get("Access-Control-Allow-Headers")), "content-type") {
+		t.Fatalf("preflight from an allowed origin: %d %v", r.code, r.header)
+	}
+	if r := preflight("/subscribe/challenge", "https://press.example.net"); r.code != 204 || r.header.Get("Access-Control-Allow-Origin") != "https://press.example.net" {
+		t.Fatalf("preflight of the challenge: %d %v", r.code, r.header)
+	}
+	r = preflight("/subscribe", "https://evil.example.com")
+	if r.code != 403 || r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from a foreign origin: %d %v", r.code, r.header)
+	}
+	// The POST itself: readable by the allowed origin only.
+	a := postJSON(t, d.base+"/subscribe", `{"email":"cors@example.org"}`, "Origin", "https://www.example.org")
+	f := postJSON(t, d.base+"/subscribe", `{"email":"cors2@example.org"}`, "Origin", "https://evil.example.com")
+	if a.code != 200 || a.header.Get("Access-Control-Allow-Origin") != "https://www.example.org" || f.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("POST: allowed %d %v; foreign %v", a.code, a.header, f.header)
+	}
+	// Framing: the form page names the origins; other pages still refuse.
+	page := fetchURL(t, d.base+"/subscribe")
+	csp := page.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'self' https://www.example.org https://press.example.net") || page.header.Get("X-Frame-Options") != "" {
+		t.Fatalf("form page: CSP %q, X-Frame-Options %q", csp, page.header.Get("X-Frame-Options"))
+	}
+	if home := fetchURL(t, d.base+"/"); !strings.Contains(home.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") || home.header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("home page may be framed: %v", home.header)
+	}
+	// The console's snippet.
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(d.base+"/admin/login", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Embed the subscribe form") || !strings.Contains(string(body), "&lt;iframe src=&#34;"+d.base[:len("http://127.0.0.1")]) ||
+		!strings.Contains(string(body), "<code>https://www.example.org</code>") {
+		t.Fatalf("the dashboard lacks the embedding snippet:\n%s", body)
 	}
 	d.stop(t)
 }
