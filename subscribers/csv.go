@@ -85,16 +85,23 @@ type importRow struct {
 // pending one, but never makes an unsubscribed or bounced subscriber active
 // or pending again (that needs their own consent). Suppressed addresses are
 // skipped silently. Invalid rows are listed in Errors and the rest go on.
-// Rows of earlier batches stay imported if a later read fails.
+// A field over MaxCSVField makes its row an error; a row over MaxCSVRow,
+// or input that stops (an upload cut short), ends the import with a
+// *ReadError naming the line: the rows before it stay imported.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{Errors: []RowError{}}
-	cr := csv.NewReader(r)
+	lim := newRowLimiter(r, MaxCSVRow)
+	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return res, fmt.Errorf("%w: the file is empty; the first row must be the header %s", ErrBadCSV, strings.Join(CSVHeader, ","))
+		}
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) && !errors.Is(err, ErrRowTooLong) {
+			return res, &ReadError{Line: 1, Result: res, Err: err}
 		}
 		return res, fmt.Errorf("%w: header: %v", ErrBadCSV, err)
 	}
@@ -131,7 +138,12 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 			continue
 		}
 		if err != nil {
-			return res, errors.Join(flush(), fmt.Errorf("subscribers: read CSV: %w", err))
+			// The input stopped (cut short, a row over MaxCSVRow): what was
+			// read before stays imported; say where it stopped.
+			if ferr := flush(); ferr != nil {
+				return res, ferr
+			}
+			return res, &ReadError{Line: lim.stoppedAt(), Result: res, Err: err}
 		}
 		line, _ := cr.FieldPos(0)
 		row, err := parseRow(v, cols, rec)
@@ -182,6 +194,11 @@ func parseRow(v *validator, cols map[string]int, rec []string) (importRow, error
 		return unneutralize(rec[i]), true
 	}
 	var row importRow
+	for i := range rec {
+		if len(rec[i]) > MaxCSVField {
+			return row, fmt.Errorf("column %d is longer than %d KiB", i+1, MaxCSVField>>10)
+		}
+	}
 	e, _ := cell("email")
 	email, err := NormalizeAddress(e)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -516,4 +518,70 @@ func TestFlow_Embedding(t *testing.T) {
 		t.Fatalf("the dashboard lacks the embedding snippet:\n%s", body)
 	}
 	d.stop(t)
+}
+
+// bigField is a CSV whose third row opens a quoted field of n bytes.
+type bigField struct{ n int64 }
+
+func (b *bigField) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), b.n)
+	for i := range p[:k] {
+		p[i] = 'x'
+	}
+	b.n -= k
+	return int(k), nil
+}
+
+// vmHWM is the peak resident memory of a process (Linux), in bytes.
+func vmHWM(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		t.Skip("no VmHWM")
+	}
+	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return kb << 10
+}
+
+// TestFlow_ImportHugeFieldMemoryFlat: a 250 MB quoted field uploaded to the
+// daemon leaves its memory under 100 MB; the rows before it are imported;
+// the CLI applies the same cap.
+func TestFlow_ImportHugeFieldMemoryFlat(t *testing.T) {
+	dir := t.TempDir()
+	d := startDaemon(t, dir)
+	token := readToken(t, dir)
+	body := io.MultiReader(strings.NewReader("email,topics\nfirst@example.org,\nhuge@example.org,\""), &bigField{n: 250 << 20},
+		strings.NewReader("\"\nlast@example.org,\n"))
+	req, _ := http.NewRequest("POST", d.base+"/api/v1/subscribers/import", body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "line 3") {
+			t.Fatalf("250 MB field: %d %s", resp.StatusCode, b)
+		}
+	} // else: the daemon closed the connection after answering, mid-upload; the checks below still hold
+	if peak := vmHWM(t, d.cmd.Process.Pid); peak > 100<<20 {
+		t.Fatalf("the daemon's memory peaked at %d MB", peak>>20)
+	}
+	subs := subscribersOf(t, d, token)
+	if len(subs) != 1 || subs[0].Email != "first@example.org" {
+		t.Fatalf("after the import: %+v", subs)
+	}
+	d.stop(t)
+
+	file := filepath.Join(t.TempDir(), "big.csv")
+	os.WriteFile(file, []byte("email\nsecond@example.org\n\""+strings.Repeat("y", 100<<10)+"\"\n"), 0o600)
+	_, stderr, code := cli(t, dir, "", "subscribers", "import", "--quiet", file)
+	if code != 1 || !strings.Contains(stderr, "line 3") || !strings.Contains(stderr, "longer than 64 KiB") {
+		t.Fatalf("CLI import of a long row: %d %s", code, stderr)
+	}
 }
