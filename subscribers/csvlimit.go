@@ -79,4 +79,3 @@ func (l *rowLimiter) Read(p []byte) (int, error) {
 // stoppedAt is the line to report when reading stopped: the first line of
 // the record being read.
 func (l *rowLimiter) stoppedAt() int { return l.start + 1 }
-
