@@ -75,7 +75,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 
 // sqliteConnString builds the driver DSN: WAL so that readers never block
 // the writer, a busy timeout so that the CLI and the daemon can share the
-// file, foreign keys on, and IMMEDIATE write transactions so that a
+// file, foreign keys on, temporary storage in memory, and IMMEDIATE write transactions so that a
 // transaction that reads then writes can never fail half-way with
 // SQLITE_BUSY.
 func sqliteConnString(path string, readOnly bool) string {
@@ -84,6 +84,11 @@ func sqliteConnString(path string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Temporary files in memory: a subscriber insert checks two unique
+	// indexes (email, and the case-insensitive email_key), which makes
+	// SQLite keep a statement journal per row; on disk that is a write
+	// system call per row and made imports three times slower.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
