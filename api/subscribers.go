@@ -236,11 +236,21 @@ func (a *API) importSubscribers(w http.ResponseWriter, r *http.Request) error {
 	res, err := a.subscribers.Import(r.Context(), body, subscribers.ImportOptions{
 		Consent: subscribers.Consent{IP: remoteIP(r), Page: "import"},
 	})
+	var re *subscribers.ReadError
+	var mbe *http.MaxBytesError
 	switch {
 	case errors.Is(err, subscribers.ErrBadCSV):
 		return badRequest("file", strings.TrimPrefix(err.Error(), "subscribers: "))
+	case errors.As(err, &re) && !errors.As(err, &mbe):
+		// Cut short or a row too long: 400 naming the line; the rows
+		// before it stay imported (re-importing the file skips them).
+		why := "the upload stopped"
+		if errors.Is(err, subscribers.ErrRowTooLong) {
+			why = "the row is longer than " + strconv.Itoa(subscribers.MaxCSVRow>>10) + " KiB"
+		}
+		return badRequest("file", fmt.Sprintf("import stopped at line %d: %s; the %d rows before it were imported (added %d, updated %d, skipped %d, errors %d) and stay imported; send the rest again (rows already imported are skipped)",
+			re.Line, why, re.Result.Rows(), re.Result.Added, re.Result.Updated, re.Result.Skipped, len(re.Result.Errors)+re.Result.ErrorsOmitted))
 	case err != nil:
-		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return &httpError{status: http.StatusRequestEntityTooLarge, field: "file",
 				msg: fmt.Sprintf("the CSV is larger than %d MiB; rows before the limit were imported (added %d, updated %d), import the rest separately", MaxImportBody>>20, res.Added, res.Updated)}

@@ -258,3 +258,56 @@ func TestSubscribersAPI_ImportExport(t *testing.T) {
 		t.Fatalf("formula cell not neutralized: %v", recs[2])
 	}
 }
+
+// TestSubscribersAPI_ImportCutShort: a multipart upload that stops before
+// its end answers 400 naming the line where it stopped and how many rows
+// were imported before it; those rows stay imported.
+func TestSubscribersAPI_ImportCutShort(t *testing.T) {
+	a := newAPISite(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "subscribers.csv")
+	io.WriteString(fw, "email,topics\n")
+	for i := 0; i < 2500; i++ {
+		fmt.Fprintf(fw, "user%d@example.org,migration\n", i)
+	}
+	io.WriteString(fw, "half@exam")
+	// No closing boundary: the upload was cut here.
+	status, raw := a.call("POST", "/api/v1/subscribers/import", mw.FormDataContentType(), &body)
+	var e struct{ Error, Field string }
+	if err := json.Unmarshal([]byte(raw), &e); err != nil || status != http.StatusBadRequest || e.Field != "file" ||
+		!strings.Contains(e.Error, "line 2502") || !strings.Contains(e.Error, "the 2500 rows before it were imported") {
+		t.Fatalf("cut-short upload: %d %s", status, raw)
+	}
+	counts, _ := a.subs.Counts(context.Background())
+	if counts["active"] != 2500 {
+		t.Fatalf("%d subscribers after a cut-short import, want the 2500 rows before the cut", counts["active"])
+	}
+}
+
+// TestSubscribersAPI_ImportCaps: a field over 8 KiB makes its row an error;
+// a row over 64 KiB (a quoted field that never ends) stops the import at
+// its line, without reading it whole.
+func TestSubscribersAPI_ImportCaps(t *testing.T) {
+	a := newAPISite(t)
+	file := "email,topics\nok1@example.org,\nbig@example.org,\"" + strings.Repeat("x", 9<<10) + "\"\nok2@example.org,\n"
+	status, raw := a.call("POST", "/api/v1/subscribers/import", "text/csv", strings.NewReader(file))
+	if status != 200 || !strings.Contains(raw, `"added":2`) || !strings.Contains(raw, `{"line":3,"error":"column 2 is longer than 8 KiB"}`) {
+		t.Fatalf("a long field: %d %s", status, raw)
+	}
+	huge := io.MultiReader(strings.NewReader("email,topics\nok3@example.org,\nevil@example.org,\"a"), endless{})
+	status, raw = a.call("POST", "/api/v1/subscribers/import", "text/csv", huge)
+	if status != 400 || !strings.Contains(raw, "line 3") || !strings.Contains(raw, "longer than 64 KiB") || !strings.Contains(raw, "the 1 rows before it") {
+		t.Fatalf("an endless row: %d %s", status, raw)
+	}
+}
+
+// endless is a field that never ends (the server must stop reading it).
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}

@@ -63,6 +63,13 @@ type Config struct {
 	// feed changes (SPEC 9.2).
 	WebSubHubs []string
 
+	// Subscribers (SPEC 11).
+	Welcome     bool     // HERALD_WELCOME: a welcome mail after confirmation
+	SignupPOW   bool     // HERALD_SIGNUP_POW: POST /subscribe needs a proof of work
+	SignupAllow []string // HERALD_SIGNUP_DOMAINS_ALLOW: domain patterns ("*.gov", "example.org"); empty allows all
+	SignupBlock []string // HERALD_SIGNUP_DOMAINS_BLOCK
+	FormOrigins []string // HERALD_FORM_ORIGINS: origins that may embed the form or POST to /subscribe
+
 	names map[string]string // HERALD_X -> --x, for the settings given as flags
 }
 
@@ -89,6 +96,7 @@ type raw struct {
 	addr, baseURL, dataDir, db, smtpURL, from, siteName, adminToken, tz       string
 	digestDaily, digestWeekly, concurrency, rate, retryMin, maxAge, logFormat string
 	allowPrivate, websubHubs                                                  string
+	welcome, signupPOW, signupAllow, signupBlock, formOrigins                 string
 }
 
 // setting ties an environment variable to its flag.
@@ -117,6 +125,11 @@ func (r *raw) settings() []setting {
 		{"HERALD_LOG_FORMAT", "log-format", DefaultLogFormat, "text or json", &r.logFormat},
 		{"HERALD_OUTBOUND_ALLOW_PRIVATE", "outbound-allow-private", "false", "let herald's own requests (ingest, WebSub, webhooks) reach loopback, link-local and private addresses", &r.allowPrivate},
 		{"HERALD_WEBSUB_HUBS", "websub-hubs", "", "comma-separated external WebSub hubs told hub.mode=publish when a feed changes", &r.websubHubs},
+		{"HERALD_WELCOME", "welcome", "true", "send a welcome mail after a subscriber confirms (true or false)", &r.welcome},
+		{"HERALD_SIGNUP_POW", "signup-pow", "true", "POST /subscribe needs a proof-of-work solution (true or false)", &r.signupPOW},
+		{"HERALD_SIGNUP_DOMAINS_ALLOW", "signup-domains-allow", "", "comma list of domain patterns (*.gov, example.org) that may subscribe; empty allows all", &r.signupAllow},
+		{"HERALD_SIGNUP_DOMAINS_BLOCK", "signup-domains-block", "", "comma list of domain patterns that may not subscribe", &r.signupBlock},
+		{"HERALD_FORM_ORIGINS", "form-origins", "", "comma list of origins (https://www.example.org) that may embed the subscribe form or POST to /subscribe", &r.formOrigins},
 	}
 }
 
@@ -309,10 +322,58 @@ func (l *Loader) Load() (Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		fail("HERALD_LOG_FORMAT", "must be text or json, got %q", r.logFormat)
 	}
+	boolSetting := func(env, v string) bool {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			fail(env, "must be true or false, got %q", v)
+		}
+		return b
+	}
+	c.Welcome = boolSetting("HERALD_WELCOME", r.welcome)
+	c.SignupPOW = boolSetting("HERALD_SIGNUP_POW", r.signupPOW)
+	for _, x := range []struct {
+		env, v string
+		dst    *[]string
+	}{{"HERALD_SIGNUP_DOMAINS_ALLOW", r.signupAllow, &c.SignupAllow}, {"HERALD_SIGNUP_DOMAINS_BLOCK", r.signupBlock, &c.SignupBlock}} {
+		for _, p := range splitList(x.v) {
+			if !validDomainPattern(p) {
+				fail(x.env, "%q is not a domain pattern such as example.org or *.gov", p)
+			}
+			*x.dst = append(*x.dst, strings.ToLower(p))
+		}
+	}
+	for _, o := range splitList(r.formOrigins) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			fail("HERALD_FORM_ORIGINS", "%q is not an origin such as https://www.example.org", o)
+			continue
+		}
+		c.FormOrigins = append(c.FormOrigins, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
 	if len(errs) > 0 {
 		return c, errs[0]
 	}
 	return c, nil
+}
+
+// splitList splits a comma (or space) separated setting.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+}
+
+// validDomainPattern accepts "example.org" and "*.example.org" / "*.gov":
+// letters, digits, hyphens and dots, with at most a leading "*.".
+func validDomainPattern(p string) bool {
+	p = strings.TrimPrefix(p, "*.")
+	if p == "" || strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") || strings.Contains(p, "..") {
+		return false
+	}
+	for _, r := range p {
+		if !(r == '.' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

@@ -26,7 +26,15 @@ const (
 	KindManage  = "manage"
 	KindAlert   = "alert"
 	KindDigest  = "digest"
+	// KindWelcome follows a confirmation (SPEC 11): what the subscriber
+	// will get, how often, and the latest releases that match.
+	KindWelcome = "welcome"
 )
+
+// isNotice reports the kinds whose payload is a NoticeData.
+func isNotice(kind string) bool {
+	return kind == KindConfirm || kind == KindManage || kind == KindWelcome
+}
 
 // Content is what a Composer makes of a queued row: everything of a message
 // that is not the envelope. The mailer adds From, To, Date, Message-ID,
@@ -60,12 +68,23 @@ type NoticeData struct {
 	Topics         []string `json:"topics,omitempty"` // human-readable names
 	Regions        []string `json:"regions,omitempty"`
 	Cadence        string   `json:"cadence,omitempty"`
+	// Releases are the latest live releases that match (welcome only),
+	// newest first, each in the subscriber's language where it exists.
+	Releases []NoticeRelease `json:"releases,omitempty"`
 }
 
-// NoticeItem builds the outbox row of a confirm or manage message to a
-// subscriber; key makes it idempotent (e.g. "confirm:<id>:<seq>").
+// NoticeRelease is a release a welcome message lists.
+type NoticeRelease struct {
+	Title       string    `json:"title"`
+	URL         string    `json:"url"`
+	Dateline    string    `json:"dateline,omitempty"`
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// NoticeItem builds the outbox row of a confirm, manage or welcome message
+// to a subscriber; key makes it idempotent (e.g. "confirm:<id>:<seq>").
 func NoticeItem(kind string, subscriberID int64, key string, d NoticeData) (store.OutboxItem, error) {
-	if kind != KindConfirm && kind != KindManage {
+	if !isNotice(kind) {
 		return store.OutboxItem{}, fmt.Errorf("mailer: %q is not a notice kind", kind)
 	}
 	payload, err := json.Marshal(d)
@@ -212,7 +231,7 @@ func New(db *store.DB, opts Options) (*Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.composers = map[string]Composer{KindConfirm: noticeComposer{opts.Templates}, KindManage: noticeComposer{opts.Templates}}
+	m.composers = map[string]Composer{KindConfirm: noticeComposer{opts.Templates}, KindManage: noticeComposer{opts.Templates}, KindWelcome: noticeComposer{opts.Templates}}
 	for k, c := range opts.Composers {
 		m.composers[k] = c
 	}

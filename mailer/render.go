@@ -229,9 +229,9 @@ func (c *digestFrames) get(key string, build func() (*digestFrame, error)) (*dig
 	return f, nil
 }
 
-// Notice renders a confirm or manage message.
+// Notice renders a confirm, manage or welcome message.
 func (t *Templates) Notice(kind string, d NoticeData) (Content, error) {
-	if kind != KindConfirm && kind != KindManage {
+	if !isNotice(kind) {
 		return Content{}, fmt.Errorf("mailer: %q is not a notice kind", kind)
 	}
 	lang, set := t.lang(d.Language)

@@ -17,7 +17,7 @@ import (
 // Template names under mail/<lang>/, each as .html and .txt. layout wraps
 // every message; release and digest_item render the shared parts.
 var (
-	messageKinds = []string{KindConfirm, KindManage, KindAlert, KindDigest}
+	messageKinds = []string{KindConfirm, KindManage, KindWelcome, KindAlert, KindDigest}
 	partNames    = []string{"release", "digest_item"}
 )
 
@@ -246,7 +246,8 @@ func (t *Templates) selfTest() error {
 			return t.blame(lang, KindDigest, err)
 		}
 		notice.Language = lang
-		for _, k := range []string{KindConfirm, KindManage} {
+		notice.Releases = []NoticeRelease{{Title: "Sample", URL: "https://example.org/r", Dateline: "Geneva", PublishedAt: time.Unix(0, 0)}}
+		for _, k := range []string{KindConfirm, KindManage, KindWelcome} {
 			if _, err := t.Notice(k, notice); err != nil {
 				return t.blame(lang, k, err)
 			}

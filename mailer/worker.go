@@ -383,7 +383,7 @@ func (w *worker) deliver(msg store.OutboxMessage, content Content) store.OutboxR
 		m.metrics.latency.Observe(time.Since(start).Seconds())
 		if err == nil {
 			w.backoff = 0
-			res.State, res.MessageID = store.OutboxSent, messageID(msg, m.domain)
+			res.State, res.MessageID, res.Subject = store.OutboxSent, messageID(msg, m.domain), content.Subject
 			return res
 		}
 		var se *sendErr

@@ -20,7 +20,8 @@ var copyTables = []string{
 
 // copySkipped are tables that belong to the database they are in: its
 // schema version, its cache counters, and what running instances hold.
-var copySkipped = []string{"schema_migrations", "versions", "leases", "instances", "rate_limits", "previews"}
+// previews and pow_used hold what expires within minutes.
+var copySkipped = []string{"schema_migrations", "versions", "leases", "instances", "rate_limits", "previews", "pow_used"}
 
 // ErrNotEmpty means a copy's target already holds data.
 var ErrNotEmpty = errors.New("the target database is not empty")

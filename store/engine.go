@@ -53,7 +53,7 @@ type engine struct {
 // engineQueries are the statements whose text differs by engine.
 type engineQueries struct {
 	// markSentBulk marks many rows sent: ?1 sent_at, ?2 updated_at,
-	// ?3 a JSON object id -> Message-ID, walked once and joined by id.
+	// ?3 a JSON object id -> [Message-ID, subject], walked once and joined by id.
 	markSentBulk string
 	// deliveryDays: see stats.go.
 	deliveryDays string
@@ -67,6 +67,7 @@ type engineQueries struct {
 	enqueueArrays string
 	// insertSubscribersArrays, when set, inserts subscribers from arrays
 	// in the column order of insertSubscriber and returns (id, email).
+	// A test holds its columns to insertSubscriber's.
 	insertSubscribersArrays string
 }
 

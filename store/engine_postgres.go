@@ -36,8 +36,8 @@ func postgresEngine() *engine {
 		afterCopy: postgresAfterCopy,
 		q: engineQueries{
 			markSentBulk: `UPDATE outbox SET state = 'sent', sent_at = ?1, updated_at = ?2, last_error = '', lease_until = NULL,
-	message_id = m.value
-FROM jsonb_each_text(?3::jsonb) AS m WHERE outbox.id = m.key::bigint AND outbox.state = 'sending'`,
+	message_id = m.value ->> 0, subject = m.value ->> 1
+FROM jsonb_each(?3::jsonb) AS m WHERE outbox.id = m.key::bigint AND outbox.state = 'sending'`,
 			deliveryDays:      fmt.Sprintf(deliveryDaysTemplate, "state"),
 			translationGroups: fmt.Sprintf(translationGroupsTemplate, "string_agg(DISTINCT language, ',')"),
 			enqueueArrays: `INSERT INTO outbox (idem_key, kind, subscriber_id, to_addr, release_id, alert_id,
@@ -46,12 +46,12 @@ SELECT k, kind, sub, addr, rel, alert, run, payload, 'queued', nxt, exp, $11, $1
 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
 	$8::text[], $9::bigint[], $10::bigint[]) AS t(k, kind, sub, addr, rel, alert, run, payload, nxt, exp)
 ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key`,
-			insertSubscribersArrays: `INSERT INTO subscribers (email, status, topics, regions, language, cadence,
+			insertSubscribersArrays: `INSERT INTO subscribers (email, email_key, status, topics, regions, language, cadence,
 	timezone, updated_at, confirmed_at, unsubscribed_at, bounced_at, consent_at, consent_ip,
 	consent_page, consent_prefs, notice_at, notice_seq, digest_since, created_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-	$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[],
-	$15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[])
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+	$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[],
+	$16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[])
 RETURNING id, email`,
 		},
 	}

@@ -8,3 +8,38 @@ func (tx *Tx) ExecForTest(ctx context.Context, q string, args ...any) error {
 	_, err := tx.tx.ExecContext(ctx, q, args...)
 	return err
 }
+
+// MigrateUpToForTest applies the migrations up to version only, to build a
+// database as an older herald left it.
+func (db *DB) MigrateUpToForTest(ctx context.Context, version int) error {
+	migs, err := loadMigrations(migrationFiles, db.e.migrations)
+	if err != nil {
+		return err
+	}
+	if _, err := db.write.db.ExecContext(ctx, createMigrationsTable); err != nil {
+		return err
+	}
+	for _, m := range migs {
+		if m.version <= version {
+			if err := db.applyMigration(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// InsertOldSubscriberForTest writes a subscriber row as herald wrote it
+// before addresses had keys (schema 5 and older).
+func (db *DB) InsertOldSubscriberForTest(ctx context.Context, email string) (int64, error) {
+	var id int64
+	err := db.InTx(ctx, func(tx *Tx) error {
+		return tx.tx.QueryRowContext(ctx, "INSERT INTO subscribers (email, status, created_at, updated_at) VALUES (?, 'active', 1, 1) RETURNING id", email).Scan(&id)
+	})
+	return id, err
+}
+
+// CountForTest counts a table's rows.
+func (db *DB) CountForTest(ctx context.Context, table string) (int64, error) {
+	return countRows(ctx, db.read, table)
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,13 @@ import (
 //
 //go:embed migrations
 var migrationFiles embed.FS
+
+// migrationSteps are the parts of migrations that SQL cannot express,
+// run in the migration's transaction right after its SQL file, by version.
+// Like the files, a shipped step is never edited.
+var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, e *engine) error{
+	6: migrateAddressKeys,
+}
 
 type migration struct {
 	version int
@@ -93,20 +101,46 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if current > latest {
 		return fmt.Errorf("store: the database's schema version %d is newer than this herald's (%d): %w", current, latest, ErrNewerSchema)
 	}
-	if current < latest {
+	applied, err := db.appliedMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	// Every migration not yet applied runs, in order, even one numbered
+	// below the highest applied (branches developed side by side).
+	var pending []migration
+	for _, m := range migs {
+		if !applied[m.version] {
+			pending = append(pending, m)
+		}
+	}
+	if len(pending) > 0 {
 		if err := db.refuseWhileOthersRun(ctx, current, latest); err != nil {
 			return err
 		}
 	}
-	for _, m := range migs {
-		if m.version <= current {
-			continue
-		}
+	for _, m := range pending {
 		if err := db.applyMigration(ctx, m); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (db *DB) appliedMigrations(ctx context.Context) (map[int]bool, error) {
+	rows, err := db.write.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("store: read schema versions: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: read schema versions: %w", err)
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 // instancesSchema is the first schema version with the instances table.
@@ -146,15 +180,20 @@ func (db *DB) applyMigration(ctx context.Context, m migration) error {
 		return fmt.Errorf("store: begin migration %04d: %w", m.version, err)
 	}
 	defer tx.Rollback()
-	var current int
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+	var done int
+	if err := tx.QueryRowContext(ctx, db.e.bind("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), m.version).Scan(&done); err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
-	if current >= m.version {
+	if done > 0 {
 		return nil // another process applied it meanwhile
 	}
 	if err := rawExec(ctx, tx, m.sql); err != nil {
 		return fmt.Errorf("store: migration %04d_%s: %w", m.version, m.name, err)
+	}
+	if step := migrationSteps[m.version]; step != nil {
+		if err := step(ctx, tx, db.e); err != nil {
+			return fmt.Errorf("store: migration %04d_%s: %w", m.version, m.name, err)
+		}
 	}
 	_, err = tx.ExecContext(ctx, db.e.bind("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
 		m.version, m.name, time.Now().UnixMilli())

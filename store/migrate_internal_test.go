@@ -107,3 +107,48 @@ func TestMigrate_WaitsForOtherInstancesToStop(t *testing.T) {
 		t.Fatalf("schema = %d after the others stopped, want 999", got)
 	}
 }
+
+// A migration numbered below the highest applied one still runs (branches
+// developed side by side land in any order).
+func TestMigrate_AppliesAGapBelowTheHighest(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.ExecContext(ctx, "DROP TABLE previews"); err != nil {
+			return err
+		}
+		_, err := tx.tx.ExecContext(ctx, "DELETE FROM schema_migrations WHERE version = 5")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutPreview(ctx, Preview{ID: "p", Session: "s", CreatedAt: time.Now()}, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatalf("migration 0005 was not applied again: %v", err)
+	}
+}
+
+// PostgreSQL's array insert of subscribers names the same columns as the
+// one-row insert, in the same order (a column added to one and not the
+// other would be left empty on imports only).
+func TestInsertSubscribersArrays_SameColumns(t *testing.T) {
+	cols := func(q string) string {
+		a := strings.Index(q, "(")
+		b := strings.Index(q, ")")
+		return strings.Join(strings.Fields(q[a+1:b]), " ")
+	}
+	if one, many := cols(insertSubscriber), cols(postgresEngine().q.insertSubscribersArrays); one != many {
+		t.Fatalf("columns differ:\n one-row: %s\n arrays:  %s", one, many)
+	}
+	n := strings.Count(insertSubscriber, "?")
+	if got := strings.Count(postgresEngine().q.insertSubscribersArrays, "[]"); got != n {
+		t.Fatalf("%d arrays for %d columns", got, n)
+	}
+}

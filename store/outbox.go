@@ -378,6 +378,7 @@ type OutboxResult struct {
 	NextAttempt time.Time // for queued: when to try again
 	Error       string    // last error, for anything but sent
 	MessageID   string    // for sent
+	Subject     string    // for sent: kept for the subscriber's data download
 	// Bounce marks the row's subscriber bounced (a permanent 5xx for the
 	// recipient) and cancels their other queued rows: no further mail.
 	Bounce       bool
@@ -388,7 +389,7 @@ type OutboxResult struct {
 }
 
 const (
-	markSent = `UPDATE outbox SET state = 'sent', sent_at = ?, updated_at = ?, message_id = ?, last_error = '',
+	markSent = `UPDATE outbox SET state = 'sent', sent_at = ?, updated_at = ?, message_id = ?, subject = ?, last_error = '',
 	lease_until = NULL WHERE id = ? AND state = 'sending'`
 	markRetry = `UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ?, last_error = ?,
 	lease_until = NULL WHERE id = ? AND state = 'sending'`
@@ -421,17 +422,17 @@ func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxR
 	if len(results) == 0 {
 		return nil
 	}
-	msgIDs := map[string]string{}
+	sent := map[string][2]string{} // id -> Message-ID, subject
 	rest := results[:0:0]
 	for _, r := range results {
 		if r.State == OutboxSent && !r.Release && !r.Bounce {
-			msgIDs[strconv.FormatInt(r.ID, 10)] = r.MessageID
+			sent[strconv.FormatInt(r.ID, 10)] = [2]string{r.MessageID, r.Subject}
 		} else {
 			rest = append(rest, r)
 		}
 	}
-	if len(msgIDs) > 0 {
-		if err := db.markSent(ctx, now, msgIDs); err != nil {
+	if len(sent) > 0 {
+		if err := db.markSent(ctx, now, sent); err != nil {
 			return err
 		}
 	}
@@ -441,8 +442,8 @@ func (db *DB) RecordOutbox(ctx context.Context, now time.Time, results []OutboxR
 	return db.recordTx(ctx, now, rest)
 }
 
-func (db *DB) markSent(ctx context.Context, now time.Time, msgIDs map[string]string) error {
-	midJSON, err := json.Marshal(msgIDs)
+func (db *DB) markSent(ctx context.Context, now time.Time, sent map[string][2]string) error {
+	js, err := json.Marshal(sent)
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
 	}
@@ -450,7 +451,7 @@ func (db *DB) markSent(ctx context.Context, now time.Time, msgIDs map[string]str
 	// its text never changes, so it is prepared once.
 	st, err := db.writeStmt(ctx, db.e.q.markSentBulk)
 	if err == nil {
-		_, err = st.ExecContext(ctx, ms(now), ms(now), string(midJSON))
+		_, err = st.ExecContext(ctx, ms(now), ms(now), string(js))
 	}
 	if err != nil {
 		return fmt.Errorf("store: record sent mail: %w", err)
@@ -499,7 +500,7 @@ func recordOne(exec func(string, ...any) error, now time.Time, r OutboxResult) e
 	case r.Release:
 		return exec(markReleased, t, r.ID)
 	case r.State == OutboxSent:
-		return exec(markSent, t, t, r.MessageID, r.ID)
+		return exec(markSent, t, t, r.MessageID, r.Subject, r.ID)
 	case r.State == OutboxQueued:
 		return exec(markRetry, ms(r.NextAttempt), t, r.Error, r.ID)
 	case r.State == OutboxFailed || r.State == OutboxExpired || r.State == OutboxCancelled:

@@ -85,20 +85,20 @@ func splitSlugs(s string) []string {
 }
 
 func subscriberArgs(s *Subscriber) []any {
-	return []any{s.Email, s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
+	return []any{s.Email, AddressKey(s.Email), s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
 		s.Timezone, ms(s.UpdatedAt), nullMS(s.ConfirmedAt), nullMS(s.UnsubscribedAt), nullMS(s.BouncedAt),
 		nullMS(s.ConsentAt), s.ConsentIP, s.ConsentPage, s.ConsentPrefs, nullMS(s.NoticeAt), s.NoticeSeq,
 		nullMS(s.DigestSince)}
 }
 
-const insertSubscriber = `INSERT INTO subscribers (email, status, topics, regions, language, cadence,
+const insertSubscriber = `INSERT INTO subscribers (email, email_key, status, topics, regions, language, cadence,
 	timezone, updated_at, confirmed_at, unsubscribed_at, bounced_at, consent_at, consent_ip,
 	consent_page, consent_prefs, notice_at, notice_seq, digest_since, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // updateSubscriber writes every column a subscriber flow owns; digest_period
 // belongs to the digest scheduler and is left alone.
-const updateSubscriber = `UPDATE subscribers SET email = ?, status = ?, topics = ?, regions = ?,
+const updateSubscriber = `UPDATE subscribers SET email = ?, email_key = ?, status = ?, topics = ?, regions = ?,
 	language = ?, cadence = ?, timezone = ?, updated_at = ?, confirmed_at = ?, unsubscribed_at = ?,
 	bounced_at = ?, consent_at = ?, consent_ip = ?, consent_page = ?, consent_prefs = ?, notice_at = ?,
 	notice_seq = ?, digest_since = ?
@@ -238,7 +238,7 @@ func (w *SubscriberWriter) Flush(ctx context.Context) error {
 // long VALUES list costs more than inserting the rows.
 func (w *SubscriberWriter) flushArrays(ctx context.Context) error {
 	n := len(w.pending)
-	var text [10][]string // email status topics regions language cadence timezone consent_ip consent_page consent_prefs
+	var text [11][]string // email email_key status topics regions language cadence timezone consent_ip consent_page consent_prefs
 	var opt [6][]*int64   // confirmed unsubscribed bounced consent notice digest_since
 	updated, seq, created := make([]int64, n), make([]int64, n), make([]int64, n)
 	for i := range text {
@@ -248,7 +248,7 @@ func (w *SubscriberWriter) flushArrays(ctx context.Context) error {
 		opt[i] = make([]*int64, n)
 	}
 	for i, s := range w.pending {
-		for j, v := range []string{s.Email, s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
+		for j, v := range []string{s.Email, AddressKey(s.Email), s.Status, JoinSlugs(s.Topics), JoinSlugs(s.Regions), s.Language, s.Cadence,
 			s.Timezone, s.ConsentIP, s.ConsentPage, s.ConsentPrefs} {
 			text[j][i] = v
 		}
@@ -261,8 +261,8 @@ func (w *SubscriberWriter) flushArrays(ctx context.Context) error {
 		updated[i], seq[i], created[i] = ms(s.UpdatedAt), s.NoticeSeq, ms(s.CreatedAt)
 	}
 	rows, err := w.tx.tx.QueryContext(ctx, w.tx.e.q.insertSubscribersArrays,
-		text[0], text[1], text[2], text[3], text[4], text[5], text[6], updated,
-		opt[0], opt[1], opt[2], opt[3], text[7], text[8], text[9], opt[4], seq, opt[5], created)
+		text[0], text[1], text[2], text[3], text[4], text[5], text[6], text[7], updated,
+		opt[0], opt[1], opt[2], opt[3], text[8], text[9], text[10], opt[4], seq, opt[5], created)
 	if err != nil {
 		return insertedSubscriber(&Subscriber{}, 0, err)
 	}
@@ -304,9 +304,14 @@ func (tx *Tx) Subscriber(ctx context.Context, id int64) (Subscriber, error) {
 	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"id = ?"+tx.e.forUpdate, id), fmt.Sprint(id))
 }
 
-// SubscriberByEmail reads the subscriber with that normalized address.
+// byKey selects by AddressKey; a row that collided when keys were
+// introduced (email_dup_of set, see AddressCollision) is not found by it.
+const byKey = "email_key = ? AND email_dup_of IS NULL"
+
+// SubscriberByEmail reads the subscriber with that normalized address, in
+// any capitals (AddressKey).
 func (tx *Tx) SubscriberByEmail(ctx context.Context, email string) (Subscriber, error) {
-	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+"email = ?"+tx.e.forUpdate, email), "by address")
+	return oneSubscriber(tx.tx.QueryRowContext(ctx, selectSubscriber+byKey+tx.e.forUpdate, AddressKey(email)), "by address")
 }
 
 func oneSubscriber(row *sql.Row, what string) (Subscriber, error) {
@@ -320,16 +325,17 @@ func oneSubscriber(row *sql.Row, what string) (Subscriber, error) {
 	return s, nil
 }
 
-// SubscribersByEmail returns the subscribers among emails, by address.
+// SubscribersByEmail returns the subscribers among emails (normalized
+// addresses), by AddressKey.
 func (tx *Tx) SubscribersByEmail(ctx context.Context, emails []string) (map[string]Subscriber, error) {
 	out := make(map[string]Subscriber, len(emails))
 	for start := 0; start < len(emails); start += 500 {
 		chunk := emails[start:min(start+500, len(emails))]
 		args := make([]any, len(chunk))
 		for i, e := range chunk {
-			args[i] = e
+			args[i] = AddressKey(e)
 		}
-		rows, err := tx.tx.QueryContext(ctx, selectSubscriber+"email IN ("+placeholders(len(chunk))+") ORDER BY id"+tx.e.forUpdate, args...)
+		rows, err := tx.tx.QueryContext(ctx, selectSubscriber+"email_key IN ("+placeholders(len(chunk))+") AND email_dup_of IS NULL ORDER BY id"+tx.e.forUpdate, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: subscribers by address: %w", err)
 		}
@@ -339,7 +345,7 @@ func (tx *Tx) SubscribersByEmail(ctx context.Context, emails []string) (map[stri
 				rows.Close()
 				return nil, fmt.Errorf("store: scan subscriber: %w", err)
 			}
-			out[s.Email] = s
+			out[AddressKey(s.Email)] = s
 		}
 		err = rows.Err()
 		rows.Close()
@@ -481,14 +487,22 @@ func (tx *Tx) AddSuppression(ctx context.Context, hash, reason string, now time.
 	return nil
 }
 
-// SuppressionExists reports whether an address hash is suppressed.
-func (tx *Tx) SuppressionExists(ctx context.Context, hash string) (bool, error) {
-	var n int
-	err := tx.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM suppressions WHERE email_hash = ?", hash).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("store: check suppression: %w", err)
+// RemoveSuppressions lifts the suppression of an address (its hashes): the
+// person confirmed a new subscription themselves.
+func (tx *Tx) RemoveSuppressions(ctx context.Context, hashes ...string) error {
+	for _, h := range hashes {
+		if _, err := tx.tx.ExecContext(ctx, "DELETE FROM suppressions WHERE email_hash = ?", h); err != nil {
+			return fmt.Errorf("store: remove suppression: %w", err)
+		}
 	}
-	return n > 0, nil
+	return nil
+}
+
+// SuppressionExists reports whether any of hashes (the forms of one
+// address) is suppressed.
+func (tx *Tx) SuppressionExists(ctx context.Context, hashes ...string) (bool, error) {
+	found, err := tx.SuppressionsAmong(ctx, hashes)
+	return len(found) > 0, err
 }
 
 // SuppressionsAmong returns which of hashes are suppressed.
@@ -531,13 +545,15 @@ type SubscriberMail struct {
 	Payload   string
 	ReleaseID int64 // alerts: the version of the release this subscriber gets
 	CreatedAt time.Time
+	SentAt    time.Time // zero unless sent
+	Subject   string    // as sent; "" unless sent
 }
 
 // SubscriberMails lists the messages queued or sent for a subscriber, oldest
 // first (audit, tests).
 func (db *DB) SubscriberMails(ctx context.Context, id int64) ([]SubscriberMail, error) {
 	rows, err := db.read.QueryContext(ctx,
-		"SELECT id, idem_key, kind, state, payload, COALESCE(release_id, 0), created_at FROM outbox WHERE subscriber_id = ? ORDER BY id", id)
+		"SELECT id, idem_key, kind, state, payload, COALESCE(release_id, 0), created_at, sent_at, subject FROM outbox WHERE subscriber_id = ? ORDER BY id", id)
 	if err != nil {
 		return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
 	}
@@ -546,10 +562,11 @@ func (db *DB) SubscriberMails(ctx context.Context, id int64) ([]SubscriberMail, 
 	for rows.Next() {
 		var m SubscriberMail
 		var created int64
-		if err := rows.Scan(&m.ID, &m.IdemKey, &m.Kind, &m.State, &m.Payload, &m.ReleaseID, &created); err != nil {
+		var sent sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.IdemKey, &m.Kind, &m.State, &m.Payload, &m.ReleaseID, &created, &sent, &m.Subject); err != nil {
 			return nil, fmt.Errorf("store: mail of subscriber %d: %w", id, err)
 		}
-		m.CreatedAt = fromMS(created)
+		m.CreatedAt, m.SentAt = fromMS(created), fromNullMS(sent)
 		out = append(out, m)
 	}
 	return out, rows.Err()

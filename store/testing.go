@@ -16,8 +16,8 @@ type SeedSubscriber struct {
 	Cadence  string // default daily
 }
 
-const seedSubscriber = `INSERT INTO subscribers (email, status, language, cadence, created_at, updated_at, confirmed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
+const seedSubscriber = `INSERT INTO subscribers (email, email_key, status, language, cadence, created_at, updated_at, confirmed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // SeedSubscribers inserts subscribers in one transaction and returns their
 // ids, in order. It is meant for tests and benchmarks only.
@@ -34,7 +34,7 @@ func (db *DB) SeedSubscribers(ctx context.Context, subs []SeedSubscriber) ([]int
 		for _, s := range subs {
 			status, lang, cadence := or(s.Status, "active"), or(s.Language, "en"), or(s.Cadence, "daily")
 			var id int64
-			if err := st.QueryRowContext(ctx, s.Email, status, lang, cadence, now, now, now).Scan(&id); err != nil {
+			if err := st.QueryRowContext(ctx, s.Email, AddressKey(s.Email), status, lang, cadence, now, now, now).Scan(&id); err != nil {
 				return fmt.Errorf("%s: %w", s.Email, err)
 			}
 			ids = append(ids, id)

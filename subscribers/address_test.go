@@ -15,7 +15,23 @@ func TestNormalizeAddress(t *testing.T) {
 		{"trimmed", "  ana@example.org \t", "ana@example.org", true},
 		{"domain lower-cased", "Ana.Maria@Example.ORG", "Ana.Maria@example.org", true},
 		{"plus tag", "ana+press@example.org", "ana+press@example.org", true},
-		{"unicode domain", "ana@ÉXAMPLE.org", "ana@éxample.org", true},
+		{"unicode domain to ASCII", "ana@ÉXAMPLE.org", "ana@xn--xample-9ua.org", true},
+		{"IDN", "user@Bücher.de", "user@xn--bcher-kva.de", true},
+		{"punycode lower-cased", "user@XN--BCHER-KVA.DE", "user@xn--bcher-kva.de", true},
+		{"subdomain", "a@mail.example.co.uk", "a@mail.example.co.uk", true},
+		{"inner hyphen", "a@my-org.example", "a@my-org.example", true},
+		{"no dot", "a@b", "", false},
+		{"leading hyphen", "a@-example.org", "", false},
+		{"trailing hyphen", "a@example-.org", "", false},
+		{"hyphen before TLD", "a@example.-org", "", false},
+		{"localhost", "a@localhost", "", false},
+		{"localhost subdomain", "a@mail.localhost", "", false},
+		{"IPv4", "a@192.0.2.1", "", false},
+		{"IP literal", "a@[192.0.2.1]", "", false},
+		{"IPv6 literal", "a@[IPv6:2001:db8::1]", "", false},
+		{"underscore", "a@exa_mple.org", "", false},
+		{"label too long", "a@" + strings.Repeat("b", 64) + ".org", "", false},
+		{"trailing dot", "a@example.org.", "", false},
 		{"empty", "   ", "", false},
 		{"no at", "ana.example.org", "", false},
 		{"no domain", "ana@", "", false},
@@ -55,7 +71,10 @@ func TestHashAddress(t *testing.T) {
 	if len(h) != 64 || strings.Contains(h, "ana") {
 		t.Fatalf("hash %q is not a hex SHA-256", h)
 	}
-	if h == HashAddress("Ana@example.org") {
+	if h != HashAddress("Ana@EXAMPLE.org") {
+		t.Fatal("capitals change the suppression hash")
+	}
+	if h == HashAddress("bob@example.org") {
 		t.Fatal("different addresses share a hash")
 	}
 }

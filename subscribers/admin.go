@@ -139,7 +139,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (store.Subscriber, er
 	base := sub // the closure may run twice (a retried transaction): it starts from base each time
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		sub = base
-		suppressed, err := tx.SuppressionExists(ctx, HashAddress(email))
+		suppressed, err := tx.SuppressionExists(ctx, suppressionHashes(req.Email, email)...)
 		if err != nil {
 			return err
 		}

@@ -69,6 +69,7 @@ type ImportOptions struct {
 type importRow struct {
 	line   int
 	email  string
+	hashes []string   // suppressionHashes
 	prefs  PrefsInput // validated; nil fields were absent or empty
 	status string     // "" when absent or empty
 }
@@ -84,16 +85,23 @@ type importRow struct {
 // pending one, but never makes an unsubscribed or bounced subscriber active
 // or pending again (that needs their own consent). Suppressed addresses are
 // skipped silently. Invalid rows are listed in Errors and the rest go on.
-// Rows of earlier batches stay imported if a later read fails.
+// A field over MaxCSVField makes its row an error; a row over MaxCSVRow,
+// or input that stops (an upload cut short), ends the import with a
+// *ReadError naming the line: the rows before it stay imported.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{Errors: []RowError{}}
-	cr := csv.NewReader(r)
+	lim := newRowLimiter(r, MaxCSVRow)
+	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return res, fmt.Errorf("%w: the file is empty; the first row must be the header %s", ErrBadCSV, strings.Join(CSVHeader, ","))
+		}
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) && !errors.Is(err, ErrRowTooLong) {
+			return res, &ReadError{Line: 1, Result: res, Err: err}
 		}
 		return res, fmt.Errorf("%w: header: %v", ErrBadCSV, err)
 	}
@@ -130,7 +138,12 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 			continue
 		}
 		if err != nil {
-			return res, errors.Join(flush(), fmt.Errorf("subscribers: read CSV: %w", err))
+			// The input stopped (cut short, a row over MaxCSVRow): what was
+			// read before stays imported; say where it stopped.
+			if ferr := flush(); ferr != nil {
+				return res, ferr
+			}
+			return res, &ReadError{Line: lim.stoppedAt(), Result: res, Err: err}
 		}
 		line, _ := cr.FieldPos(0)
 		row, err := parseRow(v, cols, rec)
@@ -181,12 +194,17 @@ func parseRow(v *validator, cols map[string]int, rec []string) (importRow, error
 		return unneutralize(rec[i]), true
 	}
 	var row importRow
+	for i := range rec {
+		if len(rec[i]) > MaxCSVField {
+			return row, fmt.Errorf("column %d is longer than %d KiB", i+1, MaxCSVField>>10)
+		}
+	}
 	e, _ := cell("email")
 	email, err := NormalizeAddress(e)
 	if err != nil {
 		return row, err
 	}
-	row.email = email
+	row.email, row.hashes = email, suppressionHashes(e, email)
 	var in PrefsInput
 	if t, ok := cell("topics"); ok {
 		l := splitCell(t)
@@ -230,9 +248,10 @@ func splitCell(s string) []string {
 // importBatch writes one batch in one transaction.
 func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent, res *ImportResult) error {
 	emails := make([]string, len(batch))
-	hashes := make([]string, len(batch))
+	hashes := make([]string, 0, len(batch))
 	for i, r := range batch {
-		emails[i], hashes[i] = r.email, HashAddress(r.email)
+		emails[i] = r.email
+		hashes = append(hashes, r.hashes...)
 	}
 	now := s.clock()
 	var added, updated, skipped int
@@ -251,12 +270,13 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 			return err
 		}
 		defer w.Close()
-		for i, row := range batch {
-			if suppressed[hashes[i]] {
+		for _, row := range batch {
+			if isSuppressed(suppressed, row.hashes) {
 				skipped++
 				continue
 			}
-			old, found := existing[row.email]
+			key := AddressKey(row.email)
+			old, found := existing[key]
 			sub, change := s.importChange(row, old, found, c, now)
 			switch {
 			case change == importSkip:
@@ -277,7 +297,7 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 			if err != nil {
 				return err
 			}
-			existing[row.email] = sub
+			existing[key] = sub
 		}
 		return w.Flush(ctx)
 	})
@@ -286,6 +306,15 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 	}
 	res.Added, res.Updated, res.Skipped = res.Added+added, res.Updated+updated, res.Skipped+skipped
 	return nil
+}
+
+func isSuppressed(suppressed map[string]bool, hashes []string) bool {
+	for _, h := range hashes {
+		if suppressed[h] {
+			return true
+		}
+	}
+	return false
 }
 
 type importChange int

@@ -50,3 +50,5 @@ type conflictError struct {
 func (e *conflictError) Error() string        { return e.field + ": " + e.msg }
 func (e *conflictError) Unwrap() error        { return ErrConflict }
 func (e *conflictError) InvalidField() string { return e.field }
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +35,13 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	defaultTZ string
+	baseURL   string
+	welcome   bool
 	zones     sync.Map
+	pow       bool   // HERALD_SIGNUP_POW
+	powKey    []byte // HMAC key of proof-of-work challenges
+	allow     []string
+	block     []string
 }
 
 // Options configures a Service.
@@ -44,6 +51,16 @@ type Options struct {
 	DefaultTimezone string // HERALD_TZ; default "UTC"
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Welcome queues a welcome mail after each confirmation (SPEC 11,
+	// HERALD_WELCOME).
+	Welcome bool
+	// SignupPOW makes POST /subscribe need a proof of work (SPEC 11,
+	// HERALD_SIGNUP_POW).
+	SignupPOW bool
+	// DomainsAllow and DomainsBlock are domain patterns ("example.org",
+	// "*.gov") limiting who may subscribe (HERALD_SIGNUP_DOMAINS_ALLOW,
+	// _BLOCK); empty allow lets every domain in.
+	DomainsAllow, DomainsBlock []string
 }
 
 // New returns the subscriber service.
@@ -65,6 +82,8 @@ func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
 	}
 	return &Service{
 		db: db, releases: rel, now: opts.Now, log: opts.Logger, defaultTZ: opts.DefaultTimezone,
+		baseURL: strings.TrimRight(opts.BaseURL, "/"), welcome: opts.Welcome,
+		pow: opts.SignupPOW, powKey: powKey(opts.Secret), allow: lowerAll(opts.DomainsAllow), block: lowerAll(opts.DomainsBlock),
 		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now),
 	}, nil
 }
@@ -151,6 +170,11 @@ type SubscribeRequest struct {
 	Email   string
 	Prefs   PrefsInput
 	Consent Consent
+	// POW is the altcha field: the proof-of-work solution (see pow.go).
+	POW string
+	// Honeypot is a field hidden from people: a robot that fills it in is
+	// answered as usual and nothing happens.
+	Honeypot string
 }
 
 // Subscribe handles a subscription request (SPEC 3, POST /subscribe). It
@@ -159,12 +183,20 @@ type SubscribeRequest struct {
 // never tells whether an address is known. A new, pending, unsubscribed or
 // bounced address becomes pending with these preferences and gets a
 // confirmation mail; an active one keeps its preferences (a stranger must
-// not change them) and gets a "manage your subscription" mail; a suppressed
-// (erased) one gets nothing. At most one mail per address per
-// NoticeInterval.
+// not change them) and gets a "manage your subscription" mail. A
+// suppressed (erased or complaining) address is treated as new: it may come
+// back through double opt-in, and stays suppressed until it confirms. At
+// most one mail per address per NoticeInterval.
 func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
+	if strings.TrimSpace(req.Honeypot) != "" {
+		s.log.Info("subscribe request", "outcome", "honeypot filled in: ignored")
+		return nil
+	}
 	email, err := NormalizeAddress(req.Email)
 	if err != nil {
+		return err
+	}
+	if err := s.domainAllowed(email); err != nil {
 		return err
 	}
 	v, err := s.validator(ctx)
@@ -175,14 +207,22 @@ func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	if err != nil {
 		return err
 	}
+	if s.pow {
+		if err := s.VerifyPOW(ctx, req.POW); err != nil {
+			return err
+		}
+	}
 	prefs := patch.apply(v.defaults())
 	now := s.clock()
 	var outcome string
 	var id int64
+	var suppressed bool
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		suppressed, err := tx.SuppressionExists(ctx, HashAddress(email))
-		if err != nil || suppressed {
-			outcome = "suppressed"
+		// A suppressed (erased or complaining) address may come back
+		// through a new double opt-in (SPEC 11): it gets a confirmation
+		// like a new one, and only confirming lifts the suppression.
+		var err error
+		if suppressed, err = tx.SuppressionExists(ctx, suppressionHashes(req.Email, email)...); err != nil {
 			return err
 		}
 		sub, err := tx.SubscriberByEmail(ctx, email)
@@ -221,6 +261,9 @@ func (s *Service) Subscribe(ctx context.Context, req SubscribeRequest) error {
 	})
 	if err != nil {
 		return err
+	}
+	if suppressed {
+		outcome += ", suppressed until confirmed"
 	}
 	s.log.Info("subscribe request", "subscriber_id", id, "outcome", outcome)
 	return nil
@@ -293,7 +336,15 @@ func (s *Service) Confirm(ctx context.Context, token string) (store.Subscriber, 
 			return false, nil
 		case store.SubscriberPending:
 			activate(sub, now)
-			return true, recordEvent(ctx, tx, store.EventSubscriberConfirmed, sub, now)
+			// Their own confirmation lifts a suppression (SPEC 11: an
+			// erased or complaining person may come back).
+			if err := tx.RemoveSuppressions(ctx, suppressionHashes(sub.Email, sub.Email)...); err != nil {
+				return false, err
+			}
+			if err := recordEvent(ctx, tx, store.EventSubscriberConfirmed, sub, now); err != nil {
+				return false, err
+			}
+			return true, s.welcomeMail(ctx, tx, sub, now)
 		}
 		return false, fmt.Errorf("subscriber %d is %s: %w", sub.ID, sub.Status, ErrGone)
 	})

@@ -328,16 +328,28 @@ func TestErase(t *testing.T) {
 	if err != nil || len(rows) != 0 {
 		t.Fatalf("outbox rows still tied to the erased subscriber: %+v %v", rows, err)
 	}
-	// Subscribing the erased address again does nothing, silently.
+	// Subscribing the erased address again (SPEC 11) makes a pending
+	// subscriber with a confirmation; the address stays suppressed until
+	// they confirm, so staff adding it still get a conflict naming the field.
 	f.clock.Add(time.Hour)
-	subscribe(t, f, "ana@example.org", PrefsInput{})
-	if _, ok := f.byEmail(t, "ana@example.org"); ok {
-		t.Fatal("a suppressed address was subscribed again")
+	subscribe(t, f, "Ana@Example.org", PrefsInput{})
+	back, ok := f.byEmail(t, "Ana@example.org")
+	if !ok || back.Status != store.SubscriberPending || back.ID == s.ID {
+		t.Fatalf("an erased address subscribing again: %+v %v", back, ok)
 	}
-	// Staff adding it get a conflict naming the field.
 	_, err = f.svc.Add(ctx, AddRequest{Email: "ana@example.org", Confirmed: true})
 	if !errors.Is(err, ErrConflict) || !isField(err, "email") && !strings.Contains(err.Error(), "suppression") {
 		t.Fatalf("Add of a suppressed address: %v", err)
+	}
+	if _, err := f.svc.Confirm(ctx, f.svc.Tokens().Make(PurposeConfirm, back.ID)); err != nil {
+		t.Fatal(err)
+	}
+	err = f.db.InTx(ctx, func(tx *store.Tx) (err error) {
+		exists, err = tx.SuppressionExists(ctx, HashAddress("ana@example.org"))
+		return err
+	})
+	if err != nil || exists {
+		t.Fatalf("the suppression outlived their confirmation: %v %v", exists, err)
 	}
 	// Tokens of the erased subscriber now say so.
 	if _, err := f.svc.ByToken(ctx, PurposeUnsubscribe, f.svc.Tokens().Make(PurposeUnsubscribe, s.ID)); !errors.Is(err, ErrGone) {

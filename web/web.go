@@ -46,6 +46,9 @@ type Options struct {
 	AdminToken string
 	Secret     []byte
 	Timezone   string
+	// FormOrigins (HERALD_FORM_ORIGINS) may embed the subscribe form and
+	// POST to /subscribe from their pages (SPEC 11).
+	FormOrigins []string
 }
 
 // Deps are the services behind the web front.
@@ -87,7 +90,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger}, public.Deps{
+	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger, FormOrigins: opts.FormOrigins}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
 		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits, Hub: deps.Hub,
 	})
@@ -101,7 +104,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	site.Register(mux)
 	if opts.AdminToken != "" {
 		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
-			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone},
+			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone, FormOrigins: opts.FormOrigins},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
 				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks, Sources: deps.Sources})
 		if err != nil {

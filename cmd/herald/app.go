@@ -69,6 +69,10 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	if loaded {
 		log.Info("loaded the built-in taxonomy of topics and regions")
 	}
+	if c, err := db.AddressCollisions(ctx); err == nil && len(c) > 0 {
+		log.Warn("subscriber addresses that equal older ones once case is ignored were kept, not merged: erase one of each pair (herald db check lists them)",
+			"collisions", collisionList(c))
+	}
 	return a, nil
 }
 
@@ -78,7 +82,8 @@ func (a *app) services() error {
 	var err error
 	a.subscribers, err = subscribers.New(a.db, a.releases, subscribers.Options{
 		Secret: a.secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
-		Logger: a.log.With("component", "subscribers"),
+		Logger: a.log.With("component", "subscribers"), Welcome: cfg.Welcome,
+		SignupPOW: cfg.SignupPOW, DomainsAllow: cfg.SignupAllow, DomainsBlock: cfg.SignupBlock,
 	})
 	if err != nil {
 		return err

@@ -92,7 +92,7 @@ func dbChecks(ctx context.Context, dsn string) []check {
 	}
 	defer db.Close()
 	out := []check{}
-	if err := db.Ping(ctx); err != nil {
+	if err := db.Reachable(ctx); err != nil {
 		return append(out, check{"database", "fail", err.Error()})
 	}
 	out = append(out, check{"database", "ok", db.Engine() + " answers"})
@@ -107,6 +107,9 @@ func dbChecks(ctx context.Context, dsn string) []check {
 		out = append(out, check{"schema", "fail", fmt.Sprintf("version %d is newer than this herald's (%d): use a newer herald", have, want)})
 	default:
 		out = append(out, check{"schema", "ok", fmt.Sprintf("version %d", have)})
+	}
+	if have == want {
+		out = append(out, addressCheck(ctx, db))
 	}
 	if msg, err := db.IntegrityCheck(ctx); err != nil {
 		out = append(out, check{"integrity", "fail", err.Error()})
@@ -168,4 +171,32 @@ func runDBCopy(ctx context.Context, e env, args []string) int {
 	fmt.Fprintf(e.stdout, "copied %d rows in %d tables from %s to %s in %s (row counts verified)\n",
 		rows, len(counts), src.Engine(), dst.Engine(), time.Since(start).Round(time.Millisecond))
 	return exitOK
+}
+
+// addressCheck reports subscribers whose addresses collided when addresses
+// became case-insensitive (SPEC 11): kept, not merged, until staff erase
+// one of each pair.
+func addressCheck(ctx context.Context, db *store.DB) check {
+	c, err := db.AddressCollisions(ctx)
+	switch {
+	case err != nil:
+		return check{"addresses", "fail", err.Error()}
+	case len(c) == 0:
+		return check{"addresses", "ok", "every subscriber address is unique, case ignored"}
+	}
+	return check{"addresses", "warn", fmt.Sprintf("%d subscribers have the address of an older one in other capitals (subscriber id=older id): %s; erase one of each pair",
+		len(c), collisionList(c))}
+}
+
+// collisionList names address collisions by subscriber ids, never addresses.
+func collisionList(c []store.AddressCollision) string {
+	parts := make([]string, 0, min(len(c), 20))
+	for i, x := range c {
+		if i == 20 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(c)-20))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d=%d", x.ID, x.DupOf))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -30,7 +30,7 @@ func TestDBCommands_MigrateCheckCopy(t *testing.T) {
 			oks++
 		}
 	}
-	if code != 0 || oks != 3 {
+	if code != 0 || oks < 3 || strings.Contains(out, "fail ") {
 		t.Fatalf("check of a migrated database: exit %d\n%s%s", code, out, errOut)
 	}
 	if _, errOut, code = cli(t, dir, `{"title": "Copied along", "body": "x", "topics": ["migration"]}`, "releases", "add", "-"); code != 0 {

@@ -135,6 +135,12 @@ func TestFlow_SubscribeConfirmAlertUnsubscribe(t *testing.T) {
 	if list.Items[0].Status != "active" {
 		t.Fatalf("after POST /confirm: %+v", list.Items)
 	}
+	// The welcome (SPEC 11), in Spanish; no release matches yet.
+	welcome := parseMail(t, srv.Wait(t, 2, 20*time.Second)[1])
+	if welcome.header.Get("X-Herald-Kind") != "welcome" || !strings.Contains(welcome.text, "Todavía no hay comunicados") ||
+		!strings.Contains(welcome.text, base+"/preferences?token=") || !strings.Contains(welcome.text, "en cuanto se publica") {
+		t.Fatalf("welcome: %v\n%s", welcome.header, welcome.text)
+	}
 
 	// A translation pair goes live: one alert, in Spanish, with the title as
 	// subject and the list headers.
@@ -146,8 +152,8 @@ func TestFlow_SubscribeConfirmAlertUnsubscribe(t *testing.T) {
 			t.Fatalf("create release: %d", code)
 		}
 	}
-	msgs := srv.Wait(t, 2, 20*time.Second)
-	alert := parseMail(t, msgs[1])
+	msgs := srv.Wait(t, 3, 20*time.Second)
+	alert := parseMail(t, msgs[2])
 	h = alert.header
 	dec := new(mime.WordDecoder)
 	subject, _ := dec.DecodeHeader(h.Get("Subject"))
@@ -163,8 +169,8 @@ func TestFlow_SubscribeConfirmAlertUnsubscribe(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second)
-	if n := srv.Count(); n != 2 {
-		t.Fatalf("%d messages after the pair went live, want 2 (one alert per translation group)", n)
+	if n := srv.Count(); n != 3 {
+		t.Fatalf("%d messages after the pair went live, want 3 (confirm, welcome, one alert per translation group)", n)
 	}
 
 	// One-click unsubscribe (RFC 8058), as a mail client sends it.
@@ -181,7 +187,7 @@ func TestFlow_SubscribeConfirmAlertUnsubscribe(t *testing.T) {
 		t.Fatal("create release")
 	}
 	time.Sleep(4 * time.Second)
-	if n := srv.Count(); n != 2 {
+	if n := srv.Count(); n != 3 {
 		t.Fatalf("an unsubscribed address got mail: %d messages", n)
 	}
 	d.stop(t)

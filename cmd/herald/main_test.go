@@ -60,10 +60,13 @@ func dbFor(t testing.TB, dataDir string) string {
 
 // testEnv is the environment of a herald process on a test's data dir: this
 // process's, plus HERALD_DB on PostgreSQL (on SQLite the data dir's own file
-// is the default, and --data-dir may move it).
+// is the default, and --data-dir may move it). The tests post to
+// /subscribe as scripts do, without solving a proof of work: it is off
+// (HERALD_SIGNUP_POW=false) unless a test turns it on again (a later
+// entry of the environment wins).
 func testEnv(t testing.TB, dataDir string) []string {
 	t.Helper()
-	env := os.Environ()
+	env := append(os.Environ(), "HERALD_SIGNUP_POW=false")
 	if storetest.OnPostgres() {
 		env = append(env, "HERALD_DB="+dbFor(t, dataDir))
 	}

@@ -87,7 +87,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
 		Logger: log.With("component", "websub")})
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
-		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()}, web.Deps{
+		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), FormOrigins: cfg.FormOrigins}, web.Deps{
 		DB:          a.db,
 		Registry:    reg,
 		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

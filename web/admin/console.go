@@ -43,6 +43,9 @@ type Options struct {
 	Secret []byte
 	// Timezone is the default zone of the embargo time (HERALD_TZ).
 	Timezone string
+	// FormOrigins (HERALD_FORM_ORIGINS) are shown with the embedding
+	// snippet of the dashboard.
+	FormOrigins []string
 	// SessionTTL is how long a session lasts; default 12 h.
 	SessionTTL time.Duration
 	// LoginLimit and LoginBurst rate-limit failed logins per client IP;

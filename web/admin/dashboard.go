@@ -52,12 +52,35 @@ type dashboardView struct {
 	LastError               store.LastSendError
 	LastErrorAt             string
 	Live, Embargoed, Drafts int
+	Embed                   embedView
+}
+
+// embedView is the copy-paste snippet that puts the subscribe form on the
+// organization's own pages (SPEC 11, HERALD_FORM_ORIGINS).
+type embedView struct {
+	Origins []string
+	Frame   string // an iframe of the form
+	Script  string // the JSON API from the page's own script
+}
+
+func (a *Console) embed() embedView {
+	base := a.opts.BaseURL
+	return embedView{
+		Origins: a.opts.FormOrigins,
+		Frame: `<iframe src="` + base + `/subscribe?lang=en" title="Subscribe to our press releases"
+        width="100%" height="1100" loading="lazy"></iframe>`,
+		Script: `// Solve the proof-of-work challenge (GET ` + base + `/subscribe/challenge, as the form does), then:
+fetch("` + base + `/subscribe", {method: "POST",
+  headers: {"Content-Type": "application/json", "Accept": "application/json"},
+  body: JSON.stringify({email: "name@example.org", topics: ["migration"], language: "en",
+                        cadence: "daily", altcha: solution})})`,
+	}
 }
 
 func (a *Console) dashboard(w http.ResponseWriter, r *http.Request, sess *session) error {
 	ctx := r.Context()
 	now := a.now()
-	v := dashboardView{Page: a.page(sess, "Dashboard", "dashboard")}
+	v := dashboardView{Page: a.page(sess, "Dashboard", "dashboard"), Embed: a.embed()}
 	v.Page.Notice = a.notice(r)
 	counts, err := a.deps.Subscribers.Counts(ctx)
 	if err != nil {

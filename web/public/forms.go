@@ -71,6 +71,8 @@ type submission struct {
 	Email  string
 	Action string // preferences: save | unsubscribe | resubscribe
 	Prefs  subscribers.PrefsInput
+	// Subscribe only: the proof-of-work solution and the honeypot field.
+	Altcha, Honeypot string
 }
 
 // errMalformed is a body that is neither a form nor a JSON object.
@@ -85,6 +87,8 @@ type jsonSubmission struct {
 	Cadence  *string        `json:"cadence"`
 	Timezone *string        `json:"timezone"`
 	Action   string         `json:"action"`
+	Altcha   string         `json:"altcha"`
+	Website  string         `json:"website"` // the honeypot
 }
 
 // readSubmission parses a form (repeated topics and regions fields; a
@@ -103,7 +107,7 @@ func readSubmission(w http.ResponseWriter, r *http.Request) (submission, error) 
 			}
 			return submission{JSON: true}, errMalformed
 		}
-		sub := submission{JSON: true, Email: in.Email, Action: in.Action}
+		sub := submission{JSON: true, Email: in.Email, Action: in.Action, Altcha: in.Altcha, Honeypot: in.Website}
 		sub.Prefs = subscribers.PrefsInput{Language: in.Language, Cadence: in.Cadence, Timezone: in.Timezone}
 		if in.Topics != nil {
 			t := []string(*in.Topics)
@@ -123,7 +127,7 @@ func readSubmission(w http.ResponseWriter, r *http.Request) (submission, error) 
 		return submission{}, errMalformed
 	}
 	f := r.PostForm
-	sub := submission{Email: f.Get("email"), Action: f.Get("action")}
+	sub := submission{Email: f.Get("email"), Action: f.Get("action"), Altcha: f.Get("altcha"), Honeypot: f.Get("website")}
 	topics, regions := splitValues(f["topics"]), splitValues(f["regions"])
 	sub.Prefs.Topics, sub.Prefs.Regions = &topics, &regions
 	for name, dst := range map[string]**string{"language": &sub.Prefs.Language, "cadence": &sub.Prefs.Cadence, "timezone": &sub.Prefs.Timezone} {
@@ -189,8 +193,12 @@ func (f *prefsForm) setError(lang string, err error) bool {
 		return false
 	}
 	field := ve.Field
-	msg := ui.T(lang, "sub_err_"+field)
-	if msg == "sub_err_"+field {
+	key := "sub_err_" + field
+	if field == "email" && strings.HasPrefix(ve.Msg, "cannot subscribe here") {
+		key = "sub_err_email_domain" // HERALD_SIGNUP_DOMAINS_ALLOW / _BLOCK
+	}
+	msg := ui.T(lang, key)
+	if msg == key {
 		msg = ve.Msg
 	}
 	f.Errors[field] = msg

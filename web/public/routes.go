@@ -14,12 +14,18 @@ func (s *Site) Register(mux *http.ServeMux) {
 		sub := func(fn ui.HandlerFunc) http.HandlerFunc {
 			return s.errs.Handle(s.subscriptionError, fn)
 		}
-		mux.HandleFunc("GET /subscribe", sub(s.subscribeForm))
-		mux.HandleFunc("POST /subscribe", sub(s.subscribe))
+		mux.HandleFunc("GET /subscribe", s.embeddable(sub(s.subscribeForm)))
+		mux.HandleFunc("POST /subscribe", s.embeddable(sub(s.subscribe)))
+		mux.HandleFunc("OPTIONS /subscribe", s.preflight)
+		mux.HandleFunc("GET /subscribe/challenge", s.embeddable(sub(s.challenge)))
+		mux.HandleFunc("OPTIONS /subscribe/challenge", s.preflight)
 		mux.HandleFunc("GET /confirm", sub(s.confirmPage))
 		mux.HandleFunc("POST /confirm", sub(s.confirm))
 		mux.HandleFunc("GET /preferences", sub(s.preferencesPage))
 		mux.HandleFunc("POST /preferences", sub(s.preferences))
+		mux.HandleFunc("GET /preferences/data", sub(s.downloadData))
+		mux.HandleFunc("GET /preferences/delete", sub(s.deletePage))
+		mux.HandleFunc("POST /preferences/delete", sub(s.deleteMe))
 		mux.HandleFunc("GET /unsubscribe", sub(s.unsubscribePage))
 		mux.HandleFunc("POST /unsubscribe", sub(s.unsubscribe))
 	}

@@ -29,6 +29,9 @@ type Options struct {
 	// client IP; zero takes DefaultSubscribeLimit and DefaultSubscribeBurst.
 	SubscribeLimit rate.Limit
 	SubscribeBurst int
+	// FormOrigins (HERALD_FORM_ORIGINS) may embed the subscribe form in a
+	// frame and call POST /subscribe from their pages' scripts (CORS).
+	FormOrigins []string
 }
 
 // Defaults of the subscribe rate limit per client IP: a burst of 20 (a

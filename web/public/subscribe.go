@@ -28,6 +28,8 @@ type subscribeView struct {
 	Assets    subAssets
 	Form      prefsForm
 	LangLinks []ui.Option
+	POW       bool   // the form needs the proof-of-work script
+	POWScript string // its URL
 }
 
 type prefsView struct {
@@ -35,6 +37,8 @@ type prefsView struct {
 	Assets subAssets
 	Form   prefsForm
 	Action string // the form's URL, with its token
+	Data   string // "Download my data", with the token
+	Delete string // "Delete me", with the token
 	Status string // the subscriber's status
 	Notice string // what just happened: confirmed, saved, resubscribed
 }
@@ -100,7 +104,8 @@ func (s *Site) subscribeForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Site) renderSubscribe(w http.ResponseWriter, status int, lang string, form prefsForm) error {
-	v := subscribeView{Page: s.meta(lang, ui.T(lang, "sub_title")), Assets: s.subAssets(), Form: form}
+	v := subscribeView{Page: s.meta(lang, ui.T(lang, "sub_title")), Assets: s.subAssets(), Form: form,
+		POW: s.deps.Subscribers.POWRequired(), POWScript: s.deps.Static.URL("altcha.js")}
 	for _, l := range languageNames {
 		v.LangLinks = append(v.LangLinks, ui.Option{Value: "/subscribe?lang=" + l.code, Label: l.name, Checked: l.code == lang})
 	}
@@ -125,6 +130,7 @@ func (s *Site) subscribe(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.deps.Subscribers.Subscribe(r.Context(), subscribers.SubscribeRequest{
 		Email: in.Email, Prefs: in.Prefs, Consent: subscribers.Consent{IP: ui.ClientIP(r), Page: consentPage(r)},
+		POW: in.Altcha, Honeypot: in.Honeypot,
 	})
 	var ve *subscribers.ValidationError
 	switch {
@@ -234,7 +240,8 @@ func (s *Site) renderPrefs(w http.ResponseWriter, r *http.Request, p prefsPage) 
 		form.setErrors(p.lang, p.formErr, p.all)
 	}
 	v := prefsView{Page: s.meta(p.lang, ui.T(p.lang, "sub_prefs_title")), Assets: s.subAssets(), Form: form,
-		Action: "/preferences?token=" + url.QueryEscape(p.token), Status: p.sub.Status, Notice: p.notice}
+		Action: "/preferences?token=" + url.QueryEscape(p.token), Status: p.sub.Status, Notice: p.notice,
+		Data: "/preferences/data?token=" + url.QueryEscape(p.token), Delete: "/preferences/delete?token=" + url.QueryEscape(p.token)}
 	return s.pages.Render(w, p.status, "preferences.html", v)
 }
 
