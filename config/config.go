@@ -56,6 +56,8 @@ type Config struct {
 	RetryMin        time.Duration
 	AlertMaxAge     time.Duration
 	LogFormat       string // text | json
+	DKIM            []DKIMKey
+	BounceAddress   string // "" when no VERP envelope sender
 
 	names map[string]string // HERALD_X -> --x, for the settings given as flags
 }
@@ -67,6 +69,12 @@ func (c Config) Name(env string) string {
 		return n
 	}
 	return env
+}
+
+// DKIMKey is one entry of HERALD_DKIM: selector:domain:keyfile (SPEC 8.1).
+// File is as given; a relative path is taken from the data dir.
+type DKIMKey struct {
+	Selector, Domain, File string
 }
 
 // SMTP is a parsed HERALD_SMTP_URL.
@@ -82,6 +90,7 @@ type SMTP struct {
 type raw struct {
 	addr, baseURL, dataDir, db, smtpURL, from, siteName, adminToken, tz       string
 	digestDaily, digestWeekly, concurrency, rate, retryMin, maxAge, logFormat string
+	dkim, bounceAddress                                                       string
 }
 
 // setting ties an environment variable to its flag.
@@ -108,6 +117,8 @@ func (r *raw) settings() []setting {
 		{"HERALD_RETRY_MIN", "retry-min", "1m", "first retry delay after a temporary failure", &r.retryMin},
 		{"HERALD_ALERT_MAX_AGE", "alert-max-age", "24h", "drop alerts not delivered this long after the release went live", &r.maxAge},
 		{"HERALD_LOG_FORMAT", "log-format", DefaultLogFormat, "text or json", &r.logFormat},
+		{"HERALD_DKIM", "dkim", "", "DKIM keys signing every message: comma list of selector:domain:keyfile (RSA 2048+ or Ed25519 PEM)", &r.dkim},
+		{"HERALD_BOUNCE_ADDRESS", "bounce-address", "", "envelope sender base of alerts and digests, e.g. bounces@news.example.org (becomes bounces+TOKEN@...)", &r.bounceAddress},
 	}
 }
 
@@ -287,10 +298,42 @@ func (l *Loader) Load() (Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		fail("HERALD_LOG_FORMAT", "must be text or json, got %q", r.logFormat)
 	}
+	c.DKIM = parseDKIM(r.dkim, c.DataDir, func(msg string) { fail("HERALD_DKIM", "%s", msg) })
+	if b := strings.TrimSpace(r.bounceAddress); b != "" {
+		a, err := mail.ParseAddress(b)
+		if err != nil || a.Name != "" || a.Address != b || strings.ContainsAny(b, "+\r\n") {
+			fail("HERALD_BOUNCE_ADDRESS", "%q is not a plain address without + such as bounces@news.example.org", b)
+		} else {
+			c.BounceAddress = a.Address
+		}
+	}
 	if len(errs) > 0 {
 		return c, errs[0]
 	}
 	return c, nil
+}
+
+// parseDKIM reads HERALD_DKIM's list; the key files themselves are read
+// by the mailer at startup.
+func parseDKIM(s, dataDir string, fail func(string)) []DKIMKey {
+	var keys []DKIMKey
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		parts := strings.SplitN(item, ":", 3)
+		if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+			fail(fmt.Sprintf("%q is not selector:domain:keyfile", item))
+			return nil
+		}
+		file := parts[2]
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dataDir, file)
+		}
+		keys = append(keys, DKIMKey{Selector: parts[0], Domain: strings.ToLower(parts[1]), File: file})
+	}
+	return keys
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {
