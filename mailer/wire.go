@@ -79,7 +79,7 @@ func (w *wireMsg) encode(c Content, e envelope) error {
 		// SPEC 8.1: the signatures cover exactly the bytes that go out
 		// (before dot-stuffing, which the receiving server undoes).
 		w.signed.Reset()
-		if err := dkimSign(&w.signed, e.DKIM, w.raw.Bytes()); err != nil {
+		if err := dkimSign(&w.signed, e.DKIM, w.raw.Bytes(), e.Date); err != nil {
 			return err
 		}
 		w.signed.Write(w.raw.Bytes())
