@@ -64,11 +64,13 @@ type Config struct {
 	WebSubHubs []string
 
 	// Subscribers (SPEC 11).
-	Welcome     bool     // HERALD_WELCOME: a welcome mail after confirmation
-	SignupPOW   bool     // HERALD_SIGNUP_POW: POST /subscribe needs a proof of work
-	SignupAllow []string // HERALD_SIGNUP_DOMAINS_ALLOW: domain patterns ("*.gov", "example.org"); empty allows all
-	SignupBlock []string // HERALD_SIGNUP_DOMAINS_BLOCK
-	FormOrigins []string // HERALD_FORM_ORIGINS: origins that may embed the form or POST to /subscribe
+	Welcome       bool     // HERALD_WELCOME: a welcome mail after confirmation
+	SignupPOW     bool     // HERALD_SIGNUP_POW: POST /subscribe needs a proof of work
+	SignupAllow   []string // HERALD_SIGNUP_DOMAINS_ALLOW: domain patterns ("*.gov", "example.org"); empty allows all
+	SignupBlock   []string // HERALD_SIGNUP_DOMAINS_BLOCK
+	FormOrigins   []string // HERALD_FORM_ORIGINS: origins that may embed the form or POST to /subscribe
+	DKIM          []DKIMKey
+	BounceAddress string // "" when no VERP envelope sender
 
 	names map[string]string // HERALD_X -> --x, for the settings given as flags
 }
@@ -80,6 +82,12 @@ func (c Config) Name(env string) string {
 		return n
 	}
 	return env
+}
+
+// DKIMKey is one entry of HERALD_DKIM: selector:domain:keyfile (SPEC 8.1).
+// File is as given; a relative path is taken from the data dir.
+type DKIMKey struct {
+	Selector, Domain, File string
 }
 
 // SMTP is a parsed HERALD_SMTP_URL.
@@ -97,6 +105,7 @@ type raw struct {
 	digestDaily, digestWeekly, concurrency, rate, retryMin, maxAge, logFormat string
 	allowPrivate, websubHubs                                                  string
 	welcome, signupPOW, signupAllow, signupBlock, formOrigins                 string
+	dkim, bounceAddress                                                       string
 }
 
 // setting ties an environment variable to its flag.
@@ -130,6 +139,8 @@ func (r *raw) settings() []setting {
 		{"HERALD_SIGNUP_DOMAINS_ALLOW", "signup-domains-allow", "", "comma list of domain patterns (*.gov, example.org) that may subscribe; empty allows all", &r.signupAllow},
 		{"HERALD_SIGNUP_DOMAINS_BLOCK", "signup-domains-block", "", "comma list of domain patterns that may not subscribe", &r.signupBlock},
 		{"HERALD_FORM_ORIGINS", "form-origins", "", "comma list of origins (https://www.example.org) that may embed the subscribe form or POST to /subscribe", &r.formOrigins},
+		{"HERALD_DKIM", "dkim", "", "DKIM keys signing every message: comma list of selector:domain:keyfile (RSA 2048+ or Ed25519 PEM)", &r.dkim},
+		{"HERALD_BOUNCE_ADDRESS", "bounce-address", "", "envelope sender base of alerts and digests, e.g. bounces@news.example.org (becomes bounces+TOKEN@...)", &r.bounceAddress},
 	}
 }
 
@@ -350,6 +361,15 @@ func (l *Loader) Load() (Config, error) {
 		}
 		c.FormOrigins = append(c.FormOrigins, strings.ToLower(u.Scheme+"://"+u.Host))
 	}
+	c.DKIM = parseDKIM(r.dkim, c.DataDir, func(msg string) { fail("HERALD_DKIM", "%s", msg) })
+	if b := strings.TrimSpace(r.bounceAddress); b != "" {
+		a, err := mail.ParseAddress(b)
+		if err != nil || a.Name != "" || a.Address != b || strings.ContainsAny(b, "+\r\n") {
+			fail("HERALD_BOUNCE_ADDRESS", "%q is not a plain address without + such as bounces@news.example.org", b)
+		} else {
+			c.BounceAddress = a.Address
+		}
+	}
 	if len(errs) > 0 {
 		return c, errs[0]
 	}
@@ -374,6 +394,29 @@ func validDomainPattern(p string) bool {
 		}
 	}
 	return true
+}
+
+// parseDKIM reads HERALD_DKIM's list; the key files themselves are read
+// by the mailer at startup.
+func parseDKIM(s, dataDir string, fail func(string)) []DKIMKey {
+	var keys []DKIMKey
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		parts := strings.SplitN(item, ":", 3)
+		if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+			fail(fmt.Sprintf("%q is not selector:domain:keyfile", item))
+			return nil
+		}
+		file := parts[2]
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dataDir, file)
+		}
+		keys = append(keys, DKIMKey{Selector: parts[0], Domain: strings.ToLower(parts[1]), File: file})
+	}
+	return keys
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

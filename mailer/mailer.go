@@ -151,6 +151,11 @@ type Options struct {
 	// QuotedPrintable forces quoted-printable bodies; by default bodies go
 	// as 8bit when the server announces 8BITMIME (cheaper to encode).
 	QuotedPrintable bool
+	// DKIM are the keys that sign every message (HERALD_DKIM, SPEC 8.1).
+	DKIM []DKIMKey
+	// VERP, when set, makes the envelope sender of alerts and digests a
+	// signed per-message address (HERALD_BOUNCE_ADDRESS, SPEC 8.2).
+	VERP *VERP
 }
 
 func (o *Options) defaults() error {

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,6 +32,13 @@ type envelope struct {
 	MsgID    string // without angle brackets
 	ListID   string // for alerts and digests
 	EightBit bool   // the server announced 8BITMIME
+	// Sender is the envelope sender (MAIL FROM, the Return-Path), the VERP
+	// address of SPEC 8.2; empty: From's address.
+	Sender string
+	// FeedbackID is the Feedback-ID header of alerts and digests (SPEC 8.2).
+	FeedbackID string
+	// DKIM are the keys that sign the message (SPEC 8.1).
+	DKIM []DKIMKey
 }
 
 // errBadRecipient is a recipient address that cannot be used: the message
@@ -79,7 +87,7 @@ func newMsg(c Content, e envelope) (*gomail.Msg, bodies, error) {
 	// "Subject:" so that strict parsers read it back with a leading space;
 	// SPEC 5.2 wants the title exactly. oneLine already removed CR and LF,
 	// and encoded-words cannot carry them.
-	m.SetGenHeaderPreformatted(gomail.HeaderSubject, mime.QEncoding.Encode("UTF-8", oneLine(c.Subject)))
+	m.SetGenHeaderPreformatted(gomail.HeaderSubject, foldSubject(oneLine(c.Subject)))
 	m.SetDateWithValue(e.Date)
 	m.SetMessageIDWithValue(e.MsgID)
 	m.SetGenHeader("X-Herald-Kind", e.Kind)
@@ -99,8 +107,38 @@ func newMsg(c Content, e envelope) (*gomail.Msg, bodies, error) {
 		m.SetListUnsubscribe(u.String())
 		m.SetListUnsubscribePost()
 		m.SetGenHeader(gomail.HeaderPrecedence, "bulk")
+		if e.FeedbackID != "" {
+			m.SetGenHeader("Feedback-ID", oneLine(e.FeedbackID))
+		}
 	}
 	return m, bodies{text: text, html: html, qp: enc == gomail.EncodingQP}, nil
+}
+
+// foldSubject encodes a subject as RFC 2047 encoded-words of at most 75
+// characters each, one per header line (SPEC 8.4: no line over 998
+// octets): the folding white space between two encoded-words is not part
+// of the decoded text (RFC 2047 6.2), so the title reads back exactly. A
+// plain ASCII subject stays as it is while it fits; a longer one is cut
+// into base64 encoded-words too (a fold inside plain text would add a space
+// where there was none).
+func foldSubject(s string) string {
+	enc := mime.QEncoding.Encode("UTF-8", s)
+	if strings.HasPrefix(enc, "=?") {
+		return strings.ReplaceAll(enc, "?= =?", "?=\r\n =?")
+	}
+	if len(enc) <= 900 {
+		return enc
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		n := min(len(s), 45) // 60 base64 characters: a 72-character word
+		if b.Len() > 0 {
+			b.WriteString("\r\n ")
+		}
+		b.WriteString("=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(s[:n])) + "?=")
+		s = s[n:]
+	}
+	return b.String()
 }
 
 // stringWriter is a go-mail body function writing s; it can run any number

@@ -23,6 +23,7 @@ type wireMsg struct {
 	data     []byte
 	frame    bytes.Buffer // go-mail's output with stand-ins for the bodies
 	qp       bytes.Buffer // a quoted-printable body
+	signed   bytes.Buffer // DKIM-Signature fields, then raw: becomes raw
 }
 
 // Stand-ins for the two bodies in go-mail's output. Each is a part's whole
@@ -49,6 +50,9 @@ func (w *wireMsg) encode(c Content, e envelope) error {
 	gm.AddAlternativeWriter(gomail.TypeTextHTML, stringWriter(standHTML))
 	to, _ := mail.ParseAddress(e.To) // newMsg parsed it already
 	w.from, w.to, w.eightBit = e.From.Address, to.Address, !b.qp
+	if e.Sender != "" {
+		w.from = e.Sender
+	}
 	w.frame.Reset()
 	if _, err := gm.WriteTo(&w.frame); err != nil {
 		return fmt.Errorf("mailer: write message: %w", err)
@@ -71,6 +75,16 @@ func (w *wireMsg) encode(c Content, e envelope) error {
 		return err
 	}
 	w.raw.Write(frame[j+len(standHTML):])
+	if len(e.DKIM) > 0 {
+		// SPEC 8.1: the signatures cover exactly the bytes that go out
+		// (before dot-stuffing, which the receiving server undoes).
+		w.signed.Reset()
+		if err := dkimSign(&w.signed, e.DKIM, w.raw.Bytes(), e.Date); err != nil {
+			return err
+		}
+		w.signed.Write(w.raw.Bytes())
+		w.raw, w.signed = w.signed, w.raw
+	}
 	w.data = dotStuff(w.data[:0], w.raw.Bytes())
 	return nil
 }

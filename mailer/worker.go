@@ -408,7 +408,16 @@ func (w *worker) encode(msg store.OutboxMessage, content Content, eight bool) (r
 	m := w.r.m
 	env := envelope{From: m.opts.From, To: msg.To, Kind: msg.Kind, Date: m.opts.Now(),
 		MsgID: messageID(msg, m.domain), ListID: listID(m.opts.SiteName, msg.Kind, m.domain),
-		EightBit: eight && !m.opts.QuotedPrintable}
+		EightBit: eight && !m.opts.QuotedPrintable, DKIM: m.opts.DKIM}
+	switch msg.Kind {
+	case KindAlert:
+		env.FeedbackID = fmt.Sprintf("%s:%d:herald", msg.Kind, msg.AlertID)
+	case KindDigest:
+		env.FeedbackID = fmt.Sprintf("%s:%d:herald", msg.Kind, msg.DigestRunID)
+	}
+	if m.opts.VERP != nil && env.FeedbackID != "" {
+		env.Sender = m.opts.VERP.Address(msg.ID)
+	}
 	if err := w.wire.encode(content, env); err != nil {
 		m.log.Error("message cannot be built", "outbox_id", msg.ID, "kind", msg.Kind, "err", err)
 		res = store.OutboxResult{ID: msg.ID, SubscriberID: msg.SubscriberID, State: store.OutboxFailed, Error: err.Error()}

@@ -39,6 +39,16 @@ func newMailer(a *app, reg prometheus.Registerer, progress func(mailer.Stats)) (
 		Registerer:  reg,
 		Progress:    progress,
 	}
+	for _, k := range cfg.DKIM {
+		key, err := mailer.LoadDKIMKey(k.Selector, k.Domain, k.File)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s:%s: %w", cfg.Name("HERALD_DKIM"), k.Selector, k.Domain, err)
+		}
+		opts.DKIM = append(opts.DKIM, key)
+	}
+	if cfg.BounceAddress != "" {
+		opts.VERP = mailer.NewVERP(cfg.BounceAddress, a.secret)
+	}
 	if s := cfg.SMTP; s != nil {
 		opts.SMTP = &mailer.SMTPOptions{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, TLS: s.TLS}
 	}
