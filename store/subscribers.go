@@ -208,25 +208,8 @@ func (w *SubscriberWriter) Flush(ctx context.Context) error {
 			args = append(args, ms(s.CreatedAt))
 		}
 		rows, err := w.tx.tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return insertedSubscriber(&Subscriber{}, 0, err)
-		}
-		got := make(map[string]int64, len(chunk))
-		for rows.Next() {
-			var id int64
-			var email string
-			if err := rows.Scan(&id, &email); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: insert subscribers: %w", err)
-			}
-			got[email] = id
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return insertedSubscriber(&Subscriber{}, 0, err)
-		}
-		for _, s := range chunk {
-			s.ID = got[s.Email]
-			w.ids[s.Email] = s.ID
+		if err := w.inserted(chunk, rows, err); err != nil {
+			return err
 		}
 		w.pending = w.pending[len(chunk):]
 	}
@@ -263,10 +246,20 @@ func (w *SubscriberWriter) flushArrays(ctx context.Context) error {
 	rows, err := w.tx.tx.QueryContext(ctx, w.tx.e.q.insertSubscribersArrays,
 		text[0], text[1], text[2], text[3], text[4], text[5], text[6], text[7], updated,
 		opt[0], opt[1], opt[2], opt[3], text[8], text[9], text[10], opt[4], seq, opt[5], created)
+	if err := w.inserted(w.pending, rows, err); err != nil {
+		return err
+	}
+	w.pending = w.pending[:0]
+	return nil
+}
+
+// inserted reads the (id, email) rows an insert of subs returned and sets
+// their IDs.
+func (w *SubscriberWriter) inserted(subs []*Subscriber, rows *sql.Rows, err error) error {
 	if err != nil {
 		return insertedSubscriber(&Subscriber{}, 0, err)
 	}
-	got := make(map[string]int64, n)
+	got := make(map[string]int64, len(subs))
 	for rows.Next() {
 		var id int64
 		var email string
@@ -279,11 +272,10 @@ func (w *SubscriberWriter) flushArrays(ctx context.Context) error {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return insertedSubscriber(&Subscriber{}, 0, err)
 	}
-	for _, s := range w.pending {
+	for _, s := range subs {
 		s.ID = got[s.Email]
 		w.ids[s.Email] = s.ID
 	}
-	w.pending = w.pending[:0]
 	return nil
 }
 
