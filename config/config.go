@@ -36,6 +36,7 @@ const (
 	DefaultRetryMin        = time.Minute
 	DefaultAlertMaxAge     = 24 * time.Hour
 	DefaultLogFormat       = "text"
+	DefaultBackupKeep      = 7
 )
 
 // Config is every setting of herald, validated.
@@ -56,6 +57,8 @@ type Config struct {
 	RetryMin        time.Duration
 	AlertMaxAge     time.Duration
 	LogFormat       string // text | json
+	BackupCron      string // "" for no scheduled backups
+	BackupKeep      int    // scheduled backups kept, newest first
 
 	names map[string]string // HERALD_X -> --x, for the settings given as flags
 }
@@ -82,6 +85,7 @@ type SMTP struct {
 type raw struct {
 	addr, baseURL, dataDir, db, smtpURL, from, siteName, adminToken, tz       string
 	digestDaily, digestWeekly, concurrency, rate, retryMin, maxAge, logFormat string
+	backupCron, backupKeep                                                    string
 }
 
 // setting ties an environment variable to its flag.
@@ -108,6 +112,8 @@ func (r *raw) settings() []setting {
 		{"HERALD_RETRY_MIN", "retry-min", "1m", "first retry delay after a temporary failure", &r.retryMin},
 		{"HERALD_ALERT_MAX_AGE", "alert-max-age", "24h", "drop alerts not delivered this long after the release went live", &r.maxAge},
 		{"HERALD_LOG_FORMAT", "log-format", DefaultLogFormat, "text or json", &r.logFormat},
+		{"HERALD_BACKUP_CRON", "backup-cron", "", "cron spec (in HERALD_TZ) of scheduled backups of the SQLite database into $HERALD_DATA_DIR/backups; empty for none", &r.backupCron},
+		{"HERALD_BACKUP_KEEP", "backup-keep", strconv.Itoa(DefaultBackupKeep), "how many scheduled backups to keep (the newest)", &r.backupKeep},
 	}
 }
 
@@ -283,6 +289,15 @@ func (l *Loader) Load() (Config, error) {
 	}
 	if c.AlertMaxAge, err = time.ParseDuration(strings.TrimSpace(r.maxAge)); err != nil || c.AlertMaxAge <= 0 {
 		fail("HERALD_ALERT_MAX_AGE", "must be a positive duration such as 24h, got %q", r.maxAge)
+	}
+	c.BackupCron = strings.TrimSpace(r.backupCron)
+	if c.BackupCron != "" {
+		if _, err := cron.ParseStandard(c.BackupCron); err != nil {
+			fail("HERALD_BACKUP_CRON", "bad cron spec %q: %v", c.BackupCron, err)
+		}
+	}
+	if c.BackupKeep, err = strconv.Atoi(strings.TrimSpace(r.backupKeep)); err != nil || c.BackupKeep < 1 {
+		fail("HERALD_BACKUP_KEEP", "must be a whole number of at least 1, got %q", r.backupKeep)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		fail("HERALD_LOG_FORMAT", "must be text or json, got %q", r.logFormat)

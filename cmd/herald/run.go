@@ -56,7 +56,7 @@ func commands() []command {
 		{"deliver", "", "send the queued mail that is due, then exit",
 			"Exit status 1 when some message failed or waits for a retry.", runDeliver},
 		{"version", "", "print herald's version", "", runVersion},
-	}, dbCommands()...)
+	}, append(backupCommands(), dbCommands()...)...)
 }
 
 // run dispatches to a subcommand and returns the process exit status.

@@ -118,6 +118,13 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Logger: log.With("component", "cluster"), Registerer: reg, OnInstances: mail.ShareRate})
 	node.Lead("auto-alerts", a.dispatch.RunAutoAlerts)
 	node.Lead("digests", a.dispatch.RunSchedule)
+	switch {
+	case cfg.BackupCron == "":
+	case a.db.Engine() == "postgres":
+		log.Warn("HERALD_BACKUP_CRON is ignored on PostgreSQL: back it up with pg_dump")
+	default:
+		node.Lead("backups", func(ctx context.Context) { runScheduledBackups(ctx, cfg, log.With("component", "backup")) })
+	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
