@@ -67,6 +67,11 @@ func TestSecretGuard_MissingSecretRefusesStartAndRestoredOneKeepsLinks(t *testin
 		t.Fatalf("export with another secret: exit %d, stderr %q", code, stderr)
 	}
 
+	out, _, code := cli(t, dir, "", "check")
+	if code != 1 || !hasLine(out, "fail secret") {
+		t.Fatalf("check with another secret: exit %d\n%s", code, out)
+	}
+
 	if err := os.WriteFile(secret, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
