@@ -21,7 +21,7 @@ import (
 // backupCommands are `herald backup` and `herald restore` (SPEC 12).
 func backupCommands() []command {
 	return []command{
-		{"check", "", "check configuration, database, secret, SMTP, DNS",
+		{"check", "", "check settings, database, secret, SMTP, DNS",
 			"One line per check: ok, warn or fail. No mail is sent. Exit status 1 when a check fails.", runCheck},
 		{"backup", "[FILE]", "copy the SQLite database (serve may run)",
 			"FILE defaults to $HERALD_DATA_DIR/backups/herald-<UTC time>.db; it must not exist.\nOn PostgreSQL, use pg_dump (exit status 2).", runBackup},
