@@ -36,6 +36,7 @@ const (
 	DefaultRetryMin        = time.Minute
 	DefaultAlertMaxAge     = 24 * time.Hour
 	DefaultLogFormat       = "text"
+	DefaultBackupKeep      = 7
 )
 
 // Config is every setting of herald, validated.
@@ -71,6 +72,8 @@ type Config struct {
 	FormOrigins   []string // HERALD_FORM_ORIGINS: origins that may embed the form or POST to /subscribe
 	DKIM          []DKIMKey
 	BounceAddress string // "" when no VERP envelope sender
+	BackupCron    string // "" for no scheduled backups
+	BackupKeep    int    // scheduled backups kept, newest first
 
 	names map[string]string // HERALD_X -> --x, for the settings given as flags
 }
@@ -106,6 +109,7 @@ type raw struct {
 	allowPrivate, websubHubs                                                  string
 	welcome, signupPOW, signupAllow, signupBlock, formOrigins                 string
 	dkim, bounceAddress                                                       string
+	backupCron, backupKeep                                                    string
 }
 
 // setting ties an environment variable to its flag.
@@ -141,6 +145,8 @@ func (r *raw) settings() []setting {
 		{"HERALD_FORM_ORIGINS", "form-origins", "", "comma list of origins (https://www.example.org) that may embed the subscribe form or POST to /subscribe", &r.formOrigins},
 		{"HERALD_DKIM", "dkim", "", "DKIM keys signing every message: comma list of selector:domain:keyfile (RSA 2048+ or Ed25519 PEM)", &r.dkim},
 		{"HERALD_BOUNCE_ADDRESS", "bounce-address", "", "envelope sender base of alerts and digests, e.g. bounces@news.example.org (becomes bounces+TOKEN@...)", &r.bounceAddress},
+		{"HERALD_BACKUP_CRON", "backup-cron", "", "cron spec (in HERALD_TZ) of scheduled backups of the SQLite database into $HERALD_DATA_DIR/backups; empty for none", &r.backupCron},
+		{"HERALD_BACKUP_KEEP", "backup-keep", strconv.Itoa(DefaultBackupKeep), "how many scheduled backups to keep (the newest)", &r.backupKeep},
 	}
 }
 
@@ -329,6 +335,15 @@ func (l *Loader) Load() (Config, error) {
 			continue
 		}
 		c.WebSubHubs = append(c.WebSubHubs, h)
+	}
+	c.BackupCron = strings.TrimSpace(r.backupCron)
+	if c.BackupCron != "" {
+		if _, err := cron.ParseStandard(c.BackupCron); err != nil {
+			fail("HERALD_BACKUP_CRON", "bad cron spec %q: %v", c.BackupCron, err)
+		}
+	}
+	if c.BackupKeep, err = strconv.Atoi(strings.TrimSpace(r.backupKeep)); err != nil || c.BackupKeep < 1 {
+		fail("HERALD_BACKUP_KEEP", "must be a whole number of at least 1, got %q", r.backupKeep)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		fail("HERALD_LOG_FORMAT", "must be text or json, got %q", r.logFormat)

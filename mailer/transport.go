@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -217,6 +218,7 @@ type maildirTransport struct {
 	dir  string
 	host string
 	seq  atomic.Int64
+	wrap func(io.Writer) io.Writer // tests: a writer that fails
 }
 
 func newMaildir(dir string) (*maildirTransport, error) {
@@ -243,16 +245,33 @@ func (s maildirSession) abort()         {}
 
 func (s maildirSession) send(m *wireMsg) error {
 	t := s.t
-	now := time.Now()
-	name := strconv.FormatInt(now.Unix(), 10) + ".M" + strconv.Itoa(now.Nanosecond()/1000) + "P" +
-		strconv.Itoa(os.Getpid()) + "Q" + strconv.FormatInt(t.seq.Add(1), 10) + "." + t.host
+	var name string
+	if m.id != "" {
+		// Named after the message: a message whose file was written but
+		// whose outcome could not be recorded (a full disk) is found on the
+		// retry and not delivered twice.
+		local, _, _ := strings.Cut(m.id, "@")
+		name = strings.NewReplacer("/", "\\057", ":", "\\072").Replace(local) + "." + t.host
+		if t.delivered(name) {
+			return nil
+		}
+	} else {
+		now := time.Now()
+		name = strconv.FormatInt(now.Unix(), 10) + ".M" + strconv.Itoa(now.Nanosecond()/1000) + "P" +
+			strconv.Itoa(os.Getpid()) + "Q" + strconv.FormatInt(t.seq.Add(1), 10) + "." + t.host
+	}
 	tmp := filepath.Join(t.dir, "tmp", name)
+	os.Remove(tmp) // a file left by a write that failed half-way
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return &sendErr{err: fmt.Errorf("maildir: %w", err), temp: true}
 	}
+	var dst io.Writer = f
+	if t.wrap != nil {
+		dst = t.wrap(f)
+	}
 	// Files in a Maildir use local line ends (LF), as mail readers expect.
-	w := &lfWriter{w: f}
+	w := &lfWriter{w: dst}
 	_, werr := w.Write(m.raw.Bytes())
 	serr := f.Sync()
 	cerr := f.Close()
@@ -264,7 +283,32 @@ func (s maildirSession) send(m *wireMsg) error {
 		os.Remove(tmp)
 		return &sendErr{err: fmt.Errorf("maildir: %w", err), temp: true}
 	}
+	// The rename is durable once the directory is synced.
+	if d, err := os.Open(filepath.Join(t.dir, "new")); err == nil {
+		serr := d.Sync()
+		d.Close()
+		if serr != nil {
+			return &sendErr{err: fmt.Errorf("maildir: sync new/: %w", serr), temp: true}
+		}
+	}
 	return nil
+}
+
+// delivered reports whether the message file name is in new/ or, read
+// (with its flags after a colon), in cur/.
+func (t *maildirTransport) delivered(name string) bool {
+	if _, err := os.Stat(filepath.Join(t.dir, "new", name)); err == nil {
+		return true
+	}
+	if _, err := os.Stat(filepath.Join(t.dir, "cur", name)); err == nil {
+		return true
+	}
+	m, _ := filepath.Glob(filepath.Join(t.dir, "cur", globEscape(name)+":*"))
+	return len(m) > 0
+}
+
+func globEscape(s string) string {
+	return strings.NewReplacer("\\", "\\\\", "*", "\\*", "?", "\\?", "[", "\\[").Replace(s)
 }
 
 // lfWriter turns CRLF into LF, also when a write ends between the two.

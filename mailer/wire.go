@@ -17,6 +17,7 @@ import (
 // terminating ".\r\n"), made once in large buffers instead of byte by byte
 // through a DotWriter while the connection waits.
 type wireMsg struct {
+	id       string // the Message-ID, the same on every try (names Maildir files)
 	from, to string // envelope addresses, without angle brackets
 	eightBit bool   // the body is 8bit: the server must offer 8BITMIME
 	raw      bytes.Buffer

@@ -379,6 +379,7 @@ func (w *worker) deliver(msg store.OutboxMessage, content Content) store.OutboxR
 			}
 		}
 		start := time.Now()
+		w.wire.id = messageID(msg, m.domain)
 		err := w.sess.send(&w.wire)
 		m.metrics.latency.Observe(time.Since(start).Seconds())
 		if err == nil {

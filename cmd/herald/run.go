@@ -59,7 +59,7 @@ func commands() []command {
 			"Exit status 1 when some message failed or waits for a retry.", runDeliver},
 		{"dkim keygen", "--selector S --domain D [--type rsa|ed25519]", "make a DKIM key in the data dir and print its DNS record", "", runDKIMKeygen},
 		{"version", "", "print herald's version", "", runVersion},
-	}, dbCommands()...)
+	}, append(backupCommands(), dbCommands()...)...)
 }
 
 // run dispatches to a subcommand and returns the process exit status.

@@ -129,6 +129,13 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	node.Lead("webhooks", hooks.Run)
 	node.Lead("websub", hub.Run)
 	node.Lead("sources", a.sources.Run)
+	switch {
+	case cfg.BackupCron == "":
+	case a.db.Engine() == "postgres":
+		log.Warn("HERALD_BACKUP_CRON is ignored on PostgreSQL: back it up with pg_dump")
+	default:
+		node.Lead("backups", func(ctx context.Context) { runScheduledBackups(ctx, cfg, log.With("component", "backup")) })
+	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

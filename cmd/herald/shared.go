@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"herald/store"
 )
 
 // linkSecret returns the key that signs the tokens in links. On SQLite it is
@@ -20,7 +23,7 @@ import (
 // working), else a new key.
 func (a *app) linkSecret(ctx context.Context) ([]byte, error) {
 	if a.db.Engine() != "postgres" {
-		return a.cfg.Secret()
+		return a.guardedSecret(ctx)
 	}
 	path := filepath.Join(a.cfg.DataDir, "secret")
 	local, err := readTrimmed(path)
@@ -41,6 +44,60 @@ func (a *app) linkSecret(ctx context.Context) ([]byte, error) {
 	key, err := hex.DecodeString(v)
 	if err != nil || len(key) < 16 {
 		return nil, fmt.Errorf("%s: the shared secret in the database is damaged", a.cfg.Name("HERALD_DB"))
+	}
+	return key, nil
+}
+
+// secretFingerprintSetting names the shared setting that holds the first 8
+// bytes of the SHA-256 of the link secret (hex), written when the secret is
+// first used with a database (SPEC 12).
+const secretFingerprintSetting = "secret_fingerprint"
+
+// secretFingerprint is the hex of the first 8 bytes of key's SHA-256.
+func secretFingerprint(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:8])
+}
+
+// guardedSecret is the SQLite link secret, checked against the fingerprint
+// the database keeps: a database whose links were signed with a secret
+// refuses a missing or different secret file rather than make a new one,
+// which would break every link in mail already sent. A database without a
+// fingerprint (a fresh install, or one from before the fingerprint) takes
+// the file's secret, generated when there is none.
+func (a *app) guardedSecret(ctx context.Context) ([]byte, error) {
+	path := filepath.Join(a.cfg.DataDir, "secret")
+	fp, err := a.db.Setting(ctx, secretFingerprintSetting)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w", a.cfg.Name("HERALD_DB"), err)
+	}
+	if err == nil {
+		local, rerr := readTrimmed(path)
+		if rerr != nil {
+			return nil, fmt.Errorf("%s: secret: %w", a.cfg.Name("HERALD_DATA_DIR"), rerr)
+		}
+		if local == "" {
+			return nil, fmt.Errorf("the link secret %s is missing, but this database's links (unsubscribe, preferences) were signed with one (fingerprint %s): restore that file from a backup of the data dir; herald will not make a new one, which would break every link in mail already sent", path, fp)
+		}
+		key, derr := hex.DecodeString(local)
+		if derr != nil || len(key) < 16 {
+			return nil, fmt.Errorf("%s: %s is damaged: expected at least 32 hex digits; restore it from a backup of the data dir", a.cfg.Name("HERALD_DATA_DIR"), path)
+		}
+		if got := secretFingerprint(key); got != fp {
+			return nil, fmt.Errorf("the link secret %s (fingerprint %s) is not the one that signed this database's links (fingerprint %s): restore the right file from a backup of the data dir; with this one every link in mail already sent would stop working", path, got, fp)
+		}
+		return key, nil
+	}
+	key, err := a.cfg.Secret()
+	if err != nil {
+		return nil, err
+	}
+	got, err := a.db.SharedSetting(ctx, secretFingerprintSetting, secretFingerprint(key), time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.cfg.Name("HERALD_DB"), err)
+	}
+	if got != secretFingerprint(key) {
+		return nil, fmt.Errorf("the link secret %s is not the one that signed this database's links (fingerprint %s): restore the right file from a backup of the data dir", path, got)
 	}
 	return key, nil
 }
