@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"herald/config"
+	"herald/mailer"
 	"herald/store"
 )
 
@@ -202,7 +203,6 @@ func (a plainAuth) Next(_ []byte, more bool) ([]byte, error) {
 // malformed, which fails.
 func dnsChecks(ctx context.Context, cfg config.Config, r *net.Resolver) []check {
 	domain := cfg.From.Address[strings.LastIndexByte(cfg.From.Address, '@')+1:]
-	out := []check{{"dkim", "warn", "no DKIM key configured: mail goes out unsigned"}}
 	lookup := func(name string) ([]string, error, bool) {
 		ctx, cancel := context.WithTimeout(ctx, dnsTimeout)
 		defer cancel()
@@ -213,6 +213,7 @@ func dnsChecks(ctx context.Context, cfg config.Config, r *net.Resolver) []check 
 		}
 		return txt, err, err == nil
 	}
+	out := dkimChecks(cfg, lookup)
 	spf, err, answered := lookup(domain)
 	var found []string
 	for _, t := range spf {
@@ -250,4 +251,49 @@ func dnsChecks(ctx context.Context, cfg config.Config, r *net.Resolver) []check 
 		out = append(out, check{"dmarc", "ok", fmt.Sprintf("_dmarc.%s: %q", domain, found[0])})
 	}
 	return out
+}
+
+// dkimChecks compares each configured DKIM key with the TXT record published
+// at <selector>._domainkey.<domain>: the record must carry the key's public
+// part (SPEC 12), or receivers cannot verify the signatures.
+func dkimChecks(cfg config.Config, lookup func(string) ([]string, error, bool)) []check {
+	if len(cfg.DKIM) == 0 {
+		return []check{{"dkim", "warn", "no DKIM key configured: mail goes out unsigned"}}
+	}
+	var out []check
+	for _, k := range cfg.DKIM {
+		name := k.Selector + "._domainkey." + k.Domain
+		key, err := mailer.LoadDKIMKey(k.Selector, k.Domain, k.File)
+		if err != nil {
+			out = append(out, check{"dkim", "fail", err.Error()})
+			continue
+		}
+		want, err := mailer.DKIMRecord(key.Signer)
+		if err != nil {
+			out = append(out, check{"dkim", "fail", err.Error()})
+			continue
+		}
+		txt, err, answered := lookup(name)
+		switch {
+		case !answered:
+			out = append(out, check{"dkim", "warn", fmt.Sprintf("cannot look up %s: %v", name, err)})
+		case len(txt) == 0:
+			out = append(out, check{"dkim", "fail", fmt.Sprintf("%s has no TXT record; publish: %s", name, want)})
+		case dkimPublicKey(strings.Join(txt, "")) != dkimPublicKey(want):
+			out = append(out, check{"dkim", "fail", fmt.Sprintf("%s publishes another key than %s; publish: %s", name, k.File, want)})
+		default:
+			out = append(out, check{"dkim", "ok", name + " publishes the key of " + k.File})
+		}
+	}
+	return out
+}
+
+// dkimPublicKey is the p= tag of a DKIM key record, without spaces.
+func dkimPublicKey(record string) string {
+	for _, tag := range strings.Split(record, ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(tag), "p="); ok {
+			return strings.Join(strings.Fields(v), "")
+		}
+	}
+	return ""
 }

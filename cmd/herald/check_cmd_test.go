@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"herald/config"
+	"herald/mailer"
 	"herald/mailer/smtptest"
 )
 
@@ -179,4 +182,53 @@ func TestCheck_DNS(t *testing.T) {
 	if time.Since(start) > 3*dnsTimeout {
 		t.Errorf("unanswered lookups took %s", time.Since(start))
 	}
+}
+
+// TestCheck_DKIMAgainstDNS compares configured keys with their published
+// records: the right key is ok, another key or no record fails.
+func TestCheck_DKIMAgainstDNS(t *testing.T) {
+	dir := t.TempDir()
+	var records []string
+	for _, sel := range []string{"good", "other", "absent"} {
+		pemKey, key, err := mailer.GenerateDKIMKey("ed25519")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, sel+".pem"), pemKey, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := mailer.DKIMRecord(key)
+		records = append(records, rec)
+	}
+	addr := dnsServer(t, map[string][]string{
+		"good._domainkey.news.example":  {records[0]},
+		"other._domainkey.news.example": {records[0]}, // the good key, not other's
+	})
+	cfg := checkConfig(t, "press@news.example")
+	for _, sel := range []string{"good", "other", "absent"} {
+		cfg.DKIM = append(cfg.DKIM, config.DKIMKey{Selector: sel, Domain: "news.example", File: filepath.Join(dir, sel+".pem")})
+	}
+	got := dkimOnly(dnsChecks(context.Background(), cfg, resolverAt(addr)))
+	want := []string{"ok", "fail", "fail"}
+	if len(got) != 3 {
+		t.Fatalf("dkim checks = %+v", got)
+	}
+	for i, c := range got {
+		if c.status != want[i] {
+			t.Errorf("key %d: %+v, want %s", i, c, want[i])
+		}
+	}
+	if !strings.Contains(got[2].detail, "publish: v=DKIM1; k=ed25519; p=") {
+		t.Errorf("a missing record should say what to publish: %q", got[2].detail)
+	}
+}
+
+func dkimOnly(cs []check) []check {
+	var out []check
+	for _, c := range cs {
+		if c.name == "dkim" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
