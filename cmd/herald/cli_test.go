@@ -170,21 +170,24 @@ func TestCLI_TopLevelUsage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("-h: exit %d", code)
 	}
-	summaries := 0
-	for _, line := range strings.Split(usage, "\n") {
+	lines := strings.Split(usage, "\n")
+	for _, line := range lines {
 		if len(line) > 80 {
 			t.Errorf("line wider than 80 columns: %q", line)
 		}
-		if strings.HasPrefix(line, "  ") {
-			// A summary starts at column 36, on the synopsis line or on the
-			// next one.
-			if len(line) > usageColumn && line[usageColumn-1] == ' ' && line[usageColumn] != ' ' {
-				summaries++
+	}
+	// Every command's summary starts at column 36, on the synopsis line or
+	// on the next one.
+	for _, c := range commands() {
+		aligned := false
+		for _, line := range lines {
+			if len(line) > usageColumn && line[usageColumn-1] == ' ' && line[usageColumn:] == c.summary {
+				aligned = true
 			}
 		}
-	}
-	if summaries != len(commands()) {
-		t.Errorf("%d aligned summaries for %d commands:\n%s", summaries, len(commands()), usage)
+		if !aligned {
+			t.Errorf("the summary of %q is not aligned at column %d:\n%s", c.name, usageColumn, usage)
+		}
 	}
 	if !strings.Contains(usage, "\n"+strings.Repeat(" ", usageColumn)+"send a release to its audience now\n") {
 		t.Errorf("the alert summary is not on its own aligned line:\n%s", usage)

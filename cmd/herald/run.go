@@ -57,7 +57,7 @@ func commands() []command {
 		{"digest", "daily|weekly [--dry-run]", "send that digest now", "", runDigest},
 		{"deliver", "", "send the queued mail that is due, then exit",
 			"Exit status 1 when some message failed or waits for a retry.", runDeliver},
-		{"dkim keygen", "--selector S --domain D [--type rsa|ed25519]", "make a DKIM key in the data dir and print its DNS record", "", runDKIMKeygen},
+		{"dkim keygen", "--selector S --domain D [--type rsa|ed25519]", "make a DKIM key; print its DNS record", "", runDKIMKeygen},
 		{"version", "", "print herald's version", "", runVersion},
 	}, append(backupCommands(), dbCommands()...)...)
 }
