@@ -88,4 +88,9 @@ func TestDBCheck_FindsDamagedPages(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "fail integrity") {
 		t.Fatalf("check of a damaged file: exit %d\n%s", code, out)
 	}
+	// serve refuses it too, with one line, instead of answering ok.
+	_, errOut, code := cliEnv(t, dir, []string{"HERALD_ADDR=127.0.0.1:0"}, "", "serve")
+	if code != 1 || !strings.Contains(errOut, "is damaged") || !strings.Contains(errOut, "herald restore") {
+		t.Fatalf("serve on a damaged file: exit %d\n%s", code, errOut)
+	}
 }

@@ -51,6 +51,13 @@ func runServe(ctx context.Context, e env, args []string) int {
 // HTTP, background loops, database (closed by the caller).
 func serve(ctx context.Context, a *app, demo bool) error {
 	log := a.log
+	// A SQLite file with damaged pages is refused before it serves anything
+	// (PostgreSQL guards its own pages).
+	if a.db.Engine() == "sqlite" {
+		if _, err := a.db.IntegrityCheck(ctx); err != nil {
+			return fmt.Errorf("%s: the database file %s is damaged (%v); restore a backup with herald restore FILE", a.cfg.Name("HERALD_DB"), a.db.Path(), err)
+		}
+	}
 	tokenPath, generated, err := a.resolveAdminToken(ctx)
 	if err != nil {
 		return err
