@@ -47,9 +47,17 @@ func TestDBCommands_MigrateCheckCopy(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "row counts verified") {
 		t.Fatalf("db copy: exit %d\n%s%s", code, out, errOut)
 	}
-	out, _, code = cliEnv(t, t.TempDir(), []string{"HERALD_DB=" + target}, "", "releases", "list")
+	// The copy carries the secret's fingerprint: a data dir for it needs the
+	// same secret file (links in mail already sent stay valid).
+	other := t.TempDir()
+	if secret, err := os.ReadFile(filepath.Join(dir, "secret")); err == nil {
+		if err := os.WriteFile(filepath.Join(other, "secret"), secret, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code = cliEnv(t, other, []string{"HERALD_DB=" + target}, "", "releases", "list")
 	if code != 0 || !strings.Contains(out, "copied-along") {
-		t.Fatalf("the copy lacks the release: exit %d\n%s", code, out)
+		t.Fatalf("the copy lacks the release: exit %d\n%s%s", code, out, errOut)
 	}
 	_, errOut, code = cli(t, dir, "", "db", "copy", "--to", target)
 	if code != 1 || !strings.Contains(errOut, "not empty") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
