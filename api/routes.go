@@ -1,37 +1,85 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"herald/staff"
+)
+
+// route is one /api/v1 route: its pattern, the role it needs, and its
+// handler. Every route is in routes(), and Register adds only those, so
+// a route cannot exist without a rule (handle panics on an empty one, and
+// the role matrix test calls each route as every kind of caller).
+type route struct {
+	pattern string
+	rule    rule
+	fn      handlerFunc
+}
+
+// routes lists every /api/v1 route with its rule (SPEC 7.1).
+func (a *API) routes() []route {
+	rs := []route{
+		{"POST /api/v1/releases", releaseCreateRule, a.createRelease},
+		{"GET /api/v1/releases", minRole(staff.Viewer), a.listReleases},
+		{"GET /api/v1/releases/{id}", minRole(staff.Viewer), a.getRelease},
+		{"PATCH /api/v1/releases/{id}", a.releaseChangeRule(), a.patchRelease},
+		{"DELETE /api/v1/releases/{id}", a.releaseChangeRule(), a.deleteRelease},
+
+		{"GET /api/v1/taxonomy", minRole(staff.Viewer), a.getTaxonomy},
+		{"POST /api/v1/topics", minRole(staff.Admin), a.addTopic},
+		{"POST /api/v1/regions", minRole(staff.Admin), a.addRegion},
+
+		{"GET /api/v1/me", minRole(staff.Viewer), a.me},
+	}
+	if a.dispatch != nil {
+		rs = append(rs,
+			route{"POST /api/v1/releases/{id}/alert", alertRule, a.createAlert},
+			route{"GET /api/v1/alerts/{id}", minRole(staff.Viewer), a.getAlert},
+			route{"POST /api/v1/digests/{cadence}/run", minRole(staff.Publisher), a.runDigest},
+		)
+	}
+	if a.subscribers != nil {
+		rs = append(rs,
+			route{"GET /api/v1/subscribers", minRole(staff.Admin), a.listSubscribers},
+			route{"POST /api/v1/subscribers", minRole(staff.Admin), a.addSubscriber},
+			route{"GET /api/v1/subscribers/{id}", minRole(staff.Admin), a.getSubscriber},
+			route{"PATCH /api/v1/subscribers/{id}", minRole(staff.Admin), a.patchSubscriber},
+			route{"DELETE /api/v1/subscribers/{id}", minRole(staff.Admin), a.deleteSubscriber},
+			route{"POST /api/v1/subscribers/import", minRole(staff.Admin), a.importSubscribers},
+			route{"GET /api/v1/subscribers/export", minRole(staff.Admin), a.exportSubscribers},
+		)
+	}
+	if a.subscribers != nil && a.messages != nil {
+		rs = append(rs, route{"GET /api/v1/stats", minRole(staff.Viewer), a.getStats})
+	}
+	if a.staff != nil {
+		rs = append(rs,
+			route{"GET /api/v1/staff", minRole(staff.Admin), a.listStaff},
+			route{"POST /api/v1/staff", minRole(staff.Admin), a.createStaff},
+			route{"GET /api/v1/staff/{id}", minRole(staff.Admin), a.getStaff},
+			route{"PATCH /api/v1/staff/{id}", minRole(staff.Admin), a.patchStaff},
+			route{"DELETE /api/v1/staff/{id}", minRole(staff.Admin), a.deleteStaff},
+			// Anyone may make, list and revoke their own tokens; the
+			// service keeps each to its maker's role and tokens.
+			route{"POST /api/v1/tokens", minRole(staff.Viewer), a.createToken},
+			route{"GET /api/v1/tokens", minRole(staff.Viewer), a.listTokens},
+			route{"DELETE /api/v1/tokens/{id}", minRole(staff.Viewer), a.deleteToken},
+		)
+	}
+	if a.audit != nil {
+		rs = append(rs,
+			route{"GET /api/v1/audit", minRole(staff.Admin), a.listAudit},
+			route{"GET /api/v1/audit.csv", minRole(staff.Admin), a.exportAudit},
+		)
+	}
+	// Unknown routes answer 404 to any caller (after authentication, so
+	// that the API's shape is not shown to strangers).
+	return append(rs, route{"/api/", minRole(staff.Viewer), a.notFound})
+}
 
 // Register adds every /api/v1 route to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.Handle("POST /api/v1/releases", a.handle(a.createRelease))
-	mux.Handle("GET /api/v1/releases", a.handle(a.listReleases))
-	mux.Handle("GET /api/v1/releases/{id}", a.handle(a.getRelease))
-	mux.Handle("PATCH /api/v1/releases/{id}", a.handle(a.patchRelease))
-	mux.Handle("DELETE /api/v1/releases/{id}", a.handle(a.deleteRelease))
-
-	if a.dispatch != nil {
-		mux.Handle("POST /api/v1/releases/{id}/alert", a.handle(a.createAlert))
-		mux.Handle("GET /api/v1/alerts/{id}", a.handle(a.getAlert))
-		mux.Handle("POST /api/v1/digests/{cadence}/run", a.handle(a.runDigest))
+	for _, rt := range a.routes() {
+		mux.Handle(rt.pattern, a.handle(rt))
 	}
-
-	mux.Handle("GET /api/v1/taxonomy", a.handle(a.getTaxonomy))
-	mux.Handle("POST /api/v1/topics", a.handle(a.addTopic))
-	mux.Handle("POST /api/v1/regions", a.handle(a.addRegion))
-
-	if a.subscribers != nil {
-		mux.Handle("GET /api/v1/subscribers", a.handle(a.listSubscribers))
-		mux.Handle("POST /api/v1/subscribers", a.handle(a.addSubscriber))
-		mux.Handle("GET /api/v1/subscribers/{id}", a.handle(a.getSubscriber))
-		mux.Handle("PATCH /api/v1/subscribers/{id}", a.handle(a.patchSubscriber))
-		mux.Handle("DELETE /api/v1/subscribers/{id}", a.handle(a.deleteSubscriber))
-		mux.Handle("POST /api/v1/subscribers/import", a.handle(a.importSubscribers))
-		mux.Handle("GET /api/v1/subscribers/export", a.handle(a.exportSubscribers))
-	}
-	if a.subscribers != nil && a.messages != nil {
-		mux.Handle("GET /api/v1/stats", a.handle(a.getStats))
-	}
-
-	mux.Handle("/api/", a.handle(a.notFound))
 }

@@ -17,7 +17,7 @@ import (
 // Template names under mail/<lang>/, each as .html and .txt. layout wraps
 // every message; release and digest_item render the shared parts.
 var (
-	messageKinds = []string{KindConfirm, KindManage, KindAlert, KindDigest}
+	messageKinds = []string{KindConfirm, KindManage, KindAlert, KindDigest, KindStaffInvite, KindStaffReset}
 	partNames    = []string{"release", "digest_item"}
 )
 
@@ -248,6 +248,12 @@ func (t *Templates) selfTest() error {
 		notice.Language = lang
 		for _, k := range []string{KindConfirm, KindManage} {
 			if _, err := t.Notice(k, notice); err != nil {
+				return t.blame(lang, k, err)
+			}
+		}
+		for _, k := range []string{KindStaffInvite, KindStaffReset} {
+			sd := StaffData{Language: lang, Name: "Ana", Role: "editor", LinkURL: "https://example.org/s", Expires: time.Unix(0, 0)}
+			if _, err := t.Staff(k, sd); err != nil {
 				return t.blame(lang, k, err)
 			}
 		}

@@ -14,6 +14,7 @@ var copyTables = []string{
 	"topics", "regions", "releases", "release_topics", "release_regions",
 	"subscribers", "suppressions", "alerts", "digest_runs", "outbox",
 	"settings", "session_revocations",
+	"staff", "staff_links", "api_tokens", "audit_log",
 }
 
 // copySkipped are tables that belong to the database they are in: its

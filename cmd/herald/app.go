@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 
+	"herald/audit"
 	"herald/config"
 	"herald/dispatch"
 	"herald/mailer"
 	"herald/releases"
+	"herald/staff"
 	"herald/store"
 	"herald/subscribers"
 )
@@ -22,6 +24,8 @@ type app struct {
 	releases    *releases.Service
 	subscribers *subscribers.Service
 	dispatch    *dispatch.Service
+	staff       *staff.Service
+	audit       *audit.Recorder
 	mailer      *mailer.Mailer // set by commands that send (serve, deliver)
 	secret      []byte         // signs the tokens in links
 }
@@ -42,6 +46,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		return nil, fmt.Errorf("%s: %w", cfg.Name("HERALD_DB"), err)
 	}
 	a := &app{cfg: cfg, log: log, db: db}
+	a.audit = audit.New(db, log.With("component", "audit"))
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
@@ -73,6 +78,12 @@ func (a *app) services() error {
 	if err != nil {
 		return err
 	}
+	a.staff = staff.New(a.db, staff.Options{BaseURL: cfg.BaseURL, Logger: a.log.With("component", "staff"), Audit: a.audit,
+		Notify: func() {
+			if a.mailer != nil {
+				a.mailer.Notify()
+			}
+		}})
 	a.dispatch, err = dispatch.New(a.db, a.releases, dispatch.Options{
 		DigestDaily: cfg.DigestDaily, DigestWeekly: cfg.DigestWeekly, AlertMaxAge: cfg.AlertMaxAge,
 		Logger: a.log.With("component", "dispatch"),

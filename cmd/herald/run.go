@@ -56,7 +56,7 @@ func commands() []command {
 		{"deliver", "", "send the queued mail that is due, then exit",
 			"Exit status 1 when some message failed or waits for a retry.", runDeliver},
 		{"version", "", "print herald's version", "", runVersion},
-	}, dbCommands()...)
+	}, append(staffCommands(), dbCommands()...)...)
 }
 
 // run dispatches to a subcommand and returns the process exit status.
@@ -80,6 +80,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	for _, c := range commands() {
 		words := strings.Fields(c.name)
 		if len(rest) >= len(words) && strings.Join(rest[:len(words)], " ") == c.name {
+			if c.name != "serve" {
+				ctx = cliActor(ctx)
+			}
 			return c.run(ctx, e, rest[len(words):])
 		}
 	}
