@@ -13,9 +13,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"herald/audit"
 	"herald/dispatch"
 	"herald/feeds"
 	"herald/releases"
+	"herald/staff"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/admin"
@@ -66,6 +68,9 @@ type Deps struct {
 	Dispatch *dispatch.Service
 	Mail     *dispatch.Composer
 	Stats    *store.DB
+	// Staff signs members in to the console; Audit records sign-ins.
+	Staff *staff.Service
+	Audit *audit.Recorder
 }
 
 // New builds every route and returns the handler of `herald serve`: request
@@ -94,7 +99,8 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
 			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
-				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site})
+				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site,
+				Staff: deps.Staff, Audit: deps.Audit, AuditLog: deps.Stats})
 		if err != nil {
 			return nil, err
 		}

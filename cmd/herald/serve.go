@@ -97,6 +97,8 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Mail:        a.dispatch.NewComposer(mail.Templates(), a.subscribers.Tokens(), cfg.BaseURL),
 		Stats:       a.db,
 		Limits:      a.db,
+		Staff:       a.staff,
+		Audit:       a.audit,
 	})
 	if err != nil {
 		return err

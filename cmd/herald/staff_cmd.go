@@ -16,10 +16,11 @@ import (
 
 func staffCommands() []command {
 	return []command{
-		{"staff add", "EMAIL --role ROLE [--name NAME]", "add a staff member and print their set-password link",
-			"ROLE is viewer, editor, publisher or admin. The link is also mailed; it works once, for 72 hours.", runStaffAdd},
+		{"staff add", "EMAIL --role ROLE [--name NAME]", "add a member; print their password link",
+			"ROLE is viewer, editor, publisher or admin. The set-password link is also mailed;\nit works once, for 72 hours.", runStaffAdd},
 		{"staff list", "", "list staff members", "", runStaffList},
-		{"staff disable", "EMAIL", "disable a staff member: their sessions and tokens end at once", "", runStaffDisable},
+		{"staff disable", "EMAIL", "disable a staff member and their tokens",
+			"Their sessions and tokens stop working at once; their history stays.", runStaffDisable},
 	}
 }
 

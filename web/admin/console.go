@@ -22,8 +22,10 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"herald/audit"
 	"herald/dispatch"
 	"herald/releases"
+	"herald/staff"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/ui"
@@ -67,6 +69,13 @@ type Deps struct {
 	Mail        *dispatch.Composer // renders the alert preview
 	DB          *store.DB          // dashboard counts
 	Pages       ReleasePages       // renders the page preview
+	// Staff signs members in with a password; nil: only the admin token.
+	Staff *staff.Service
+	// Audit records sign-ins (the services record the rest); nil records
+	// nothing.
+	Audit *audit.Recorder
+	// AuditLog reads the audit log for its page (store.DB).
+	AuditLog AuditLog
 }
 
 // Defaults of the console.
@@ -92,6 +101,7 @@ type Console struct {
 	errs      *ui.Errors
 	logins    *ui.IPLimiter // failed logins per client IP, counted in the database
 	previews  *previewStore
+	origins   *http.CrossOriginProtection
 	deps      Deps
 }
 
@@ -131,6 +141,7 @@ func New(o Options, d Deps) (*Console, error) {
 		secure:    strings.HasPrefix(strings.ToLower(o.BaseURL), "https://"),
 		logins:    ui.NewIPLimiter(o.LoginLimit, o.LoginBurst).Shared("login", d.DB),
 		previews:  newPreviewStore(),
+		origins:   http.NewCrossOriginProtection(),
 	}
 	// The key depends on the token too: changing the admin token ends
 	// every session.
@@ -161,7 +172,23 @@ type adminPage struct {
 	CSRF       string // the session's CSRF token; "" on the login page
 	Notice     string // a confirmation of what was just done
 	Error      string // a problem with what was just asked
+	// Who is signed in ("" on the login pages) and their role: the
+	// layout and pages show only what the role allows (SPEC 7.1).
+	Who  string
+	Role staff.Role
 }
+
+// CanEdit: an editor or more (drafts, previews, test copies).
+func (p adminPage) CanEdit() bool { return p.Role >= staff.Editor }
+
+// CanPublish: a publisher or more (publish, alerts, digests).
+func (p adminPage) CanPublish() bool { return p.Role >= staff.Publisher }
+
+// IsAdmin: subscribers, the audit log.
+func (p adminPage) IsAdmin() bool { return p.Role >= staff.Admin }
+
+// RoleName is the role's name for the header.
+func (p adminPage) RoleName() string { return p.Role.String() }
 
 func (a *Console) page(sess *session, title, nav string) adminPage {
 	st := a.deps.Static
@@ -170,6 +197,14 @@ func (a *Console) page(sess *session, title, nav string) adminPage {
 		ZoneScript: st.URL("timezone.js")}
 	if sess != nil {
 		p.CSRF = a.csrfToken(sess)
+		p.Role = sess.Principal.Role
+		p.Who = sess.Principal.Email
+		if sess.Principal.Name != "" {
+			p.Who = sess.Principal.Name
+		}
+		if p.Who == "" {
+			p.Who = "admin token"
+		}
 	}
 	return p
 }

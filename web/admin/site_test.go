@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"herald/audit"
 	"herald/dispatch"
 	"herald/mailer"
 	"herald/mailer/smtptest"
 	"herald/releases"
+	"herald/staff"
 	"herald/store"
 	"herald/store/storetest"
 	"herald/subscribers"
@@ -41,6 +43,7 @@ type adminSite struct {
 	client  *http.Client // keeps cookies, does not follow redirects
 	smtp    *smtptest.Server
 	mail    *mailer.Mailer
+	staff   *staff.Service
 }
 
 type adminSiteOpts struct {
@@ -110,10 +113,11 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.staff = staff.New(db, staff.Options{BaseURL: base, Now: o.now, Audit: audit.New(db, nil), Notify: func() { notify() }})
 	s.console, err = New(Options{SiteName: "Press Office", BaseURL: base, Token: adminToken, Secret: secret,
 		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst},
 		Deps{Templates: templates.Embedded(), Static: static, Releases: s.rel, Subscribers: s.subs,
-			Dispatch: s.disp, DB: db, Mail: composer, Pages: site})
+			Dispatch: s.disp, DB: db, Mail: composer, Pages: site, Staff: s.staff, Audit: audit.New(db, nil), AuditLog: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +195,31 @@ func (s *adminSite) csrf(path string) string {
 		s.t.Fatalf("GET %s: %d, no CSRF token", path, r.status)
 	}
 	return m[1]
+}
+
+// member adds a staff member with a password and returns their id.
+func (s *adminSite) member(email, role, password string) int64 {
+	s.t.Helper()
+	ctx := context.Background()
+	m, link, err := s.staff.Create(ctx, staff.CreateInput{Email: email, Role: role})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	u, _ := url.Parse(link)
+	if _, err := s.staff.SetPassword(ctx, u.Query().Get("token"), password); err != nil {
+		s.t.Fatal(err)
+	}
+	return m.ID
+}
+
+// loginAs signs in with a password and returns the CSRF token.
+func (s *adminSite) loginAs(email, password string) string {
+	s.t.Helper()
+	r := s.post("/admin/login", url.Values{"email": {email}, "password": {password}, "next": {"/admin/"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/" {
+		s.t.Fatalf("login as %s: %d %s", email, r.status, r.header.Get("Location"))
+	}
+	return s.csrf("/admin/")
 }
 
 // seed adds active subscribers directly.
