@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/mail"
 	"strconv"
@@ -449,4 +450,73 @@ func (s *Service) Session(ctx context.Context, id, epoch int64) (Principal, erro
 // TouchLogin records a sign-in by other means (single sign-on).
 func (s *Service) TouchLogin(ctx context.Context, id int64) error {
 	return s.db.TouchStaffLogin(ctx, id, s.now())
+}
+
+// ErrSSORefused means single sign-on found no account to sign in: an
+// unknown person with no mapped group, a disabled member, or no address.
+var ErrSSORefused = errors.New("single sign-on refused")
+
+// SignInSSO signs in a person whom the identity provider vouched for
+// (SPEC 7.2). role is what their groups map to (RoleNone: no mapped
+// group). An unknown person with a mapped group gets an account with that
+// role (no password, no invitation); a known member gets the mapped role
+// when there is one, and keeps theirs otherwise; an unknown person with
+// no mapped group, or a disabled member, is refused.
+func (s *Service) SignInSSO(ctx context.Context, email, name string, role Role) (Principal, int64, error) {
+	email, key, err := NormalizeEmail(email)
+	if err != nil {
+		return Principal{}, 0, fmt.Errorf("%w: the identity provider gave no usable, verified email address", ErrSSORefused)
+	}
+	if name, err = checkName(name); err != nil {
+		name = ""
+	}
+	now := s.now()
+	var row store.Staff
+	var created, changed bool
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		created, changed = false, false
+		var err error
+		row, err = s.db.StaffByEmailKey(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if role == RoleNone {
+				return fmt.Errorf("%w: %s is not a staff member and is in no mapped group", ErrSSORefused, email)
+			}
+			row = store.Staff{Email: email, EmailKey: key, Name: name, Role: role.String(), CreatedAt: now, UpdatedAt: now, Epoch: 1}
+			row.ID, err = tx.InsertStaff(ctx, row)
+			created = true
+			return err
+		case err != nil:
+			return err
+		}
+		if row, err = tx.StaffForUpdate(ctx, row.ID); err != nil {
+			return err
+		}
+		if row.Disabled {
+			return fmt.Errorf("%w: %s is disabled", ErrSSORefused, email)
+		}
+		if role != RoleNone && role.String() != row.Role {
+			row.Role, changed = role.String(), true
+			return tx.UpdateStaff(ctx, row, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return Principal{}, 0, err
+	}
+	actx := audit.WithActor(ctx, audit.Actor{Name: "oidc", Kind: audit.KindSystem, IP: audit.ActorFrom(ctx).IP})
+	switch {
+	case created:
+		s.audit.Record(actx, audit.Entry{Action: "staff.create", Target: target(row.ID), Details: map[string]any{"email": email, "role": row.Role, "via": "oidc"}})
+	case changed:
+		s.audit.Record(actx, audit.Entry{Action: "staff.update", Target: target(row.ID), Details: map[string]any{"role": row.Role, "via": "oidc"}})
+	}
+	p, err := principalOf(row)
+	if err != nil {
+		return Principal{}, 0, err
+	}
+	if err := s.db.TouchStaffLogin(ctx, row.ID, now); err != nil {
+		return Principal{}, 0, err
+	}
+	return p, row.Epoch, nil
 }

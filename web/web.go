@@ -45,6 +45,8 @@ type Options struct {
 	AdminToken string
 	Secret     []byte
 	Timezone   string
+	// OIDC turns on single sign-on in the console; nil: off.
+	OIDC *admin.OIDCOptions
 }
 
 // Deps are the services behind the web front.
@@ -97,7 +99,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	site.Register(mux)
 	if opts.AdminToken != "" {
 		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
-			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone},
+			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone, OIDC: opts.OIDC},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
 				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site,
 				Staff: deps.Staff, Audit: deps.Audit, AuditLog: deps.Stats})

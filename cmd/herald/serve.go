@@ -16,9 +16,12 @@ import (
 
 	"herald/api"
 	"herald/cluster"
+	"herald/config"
 	"herald/feeds"
+	"herald/staff"
 	"herald/templates"
 	"herald/web"
+	"herald/web/admin"
 )
 
 // shutdownGrace bounds how long in-flight work may take after SIGTERM
@@ -83,7 +86,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
-		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String()}, web.Deps{
+		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), OIDC: oidcOptions(cfg.OIDC)}, web.Deps{
 		DB:          a.db,
 		Registry:    reg,
 		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
@@ -163,4 +166,19 @@ func mailTarget(a *app) string {
 		return "maildir " + a.cfg.DataDir + "/maildir"
 	}
 	return fmt.Sprintf("smtp %s:%d", a.cfg.SMTP.Host, a.cfg.SMTP.Port)
+}
+
+// oidcOptions maps the single sign-on settings onto the console's
+// options (config has checked every role name).
+func oidcOptions(o *config.OIDC) *admin.OIDCOptions {
+	if o == nil {
+		return nil
+	}
+	roles := map[string]staff.Role{}
+	for group, name := range o.Roles {
+		if r, err := staff.ParseRole(name); err == nil {
+			roles[group] = r
+		}
+	}
+	return &admin.OIDCOptions{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RoleClaim: o.RoleClaim, Roles: roles}
 }

@@ -51,6 +51,8 @@ type Options struct {
 	LoginBurst int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// OIDC turns single sign-on on; nil: passwords and the admin token.
+	OIDC *OIDCOptions
 }
 
 // ReleasePages renders a release's public page: the public site
@@ -102,6 +104,7 @@ type Console struct {
 	logins    *ui.IPLimiter // failed logins per client IP, counted in the database
 	previews  *previewStore
 	origins   *http.CrossOriginProtection
+	sso       *sso // nil: no single sign-on
 	deps      Deps
 }
 
@@ -142,6 +145,12 @@ func New(o Options, d Deps) (*Console, error) {
 		logins:    ui.NewIPLimiter(o.LoginLimit, o.LoginBurst).Shared("login", d.DB),
 		previews:  newPreviewStore(),
 		origins:   http.NewCrossOriginProtection(),
+	}
+	if o.OIDC != nil {
+		if d.Staff == nil {
+			return nil, errors.New("web: single sign-on needs the staff service")
+		}
+		a.sso = &sso{opts: *o.OIDC}
 	}
 	// The key depends on the token too: changing the admin token ends
 	// every session.

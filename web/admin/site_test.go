@@ -51,6 +51,8 @@ type adminSiteOpts struct {
 	baseURL string           // default the test server's URL
 	smtp    bool             // run a mailer against an in-process SMTP server
 	burst   int              // failed logins allowed before the limit
+	// oidc, given the console's base URL, configures single sign-on.
+	oidc func(base string) *OIDCOptions
 }
 
 func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
@@ -114,8 +116,12 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 		t.Fatal(err)
 	}
 	s.staff = staff.New(db, staff.Options{BaseURL: base, Now: o.now, Audit: audit.New(db, nil), Notify: func() { notify() }})
+	var sso *OIDCOptions
+	if o.oidc != nil {
+		sso = o.oidc(base)
+	}
 	s.console, err = New(Options{SiteName: "Press Office", BaseURL: base, Token: adminToken, Secret: secret,
-		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst},
+		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst, OIDC: sso},
 		Deps{Templates: templates.Embedded(), Static: static, Releases: s.rel, Subscribers: s.subs,
 			Dispatch: s.disp, DB: db, Mail: composer, Pages: site, Staff: s.staff, Audit: audit.New(db, nil), AuditLog: db})
 	if err != nil {
