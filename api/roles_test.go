@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"herald/audit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,19 +35,20 @@ func newRoleSite(t *testing.T) *roleSite {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.New(t)
-	rel := releases.New(db, releases.Options{})
+	rec := audit.New(db, nil)
+	rel := releases.New(db, releases.Options{Audit: rec})
 	if _, err := rel.EnsureDefaultTaxonomy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	subs, err := subscribers.New(db, rel, subscribers.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1:8080"})
+	subs, err := subscribers.New(db, rel, subscribers.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1:8080", Audit: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
-	disp, err := dispatch.New(db, rel, dispatch.Options{DigestDaily: "0 7 * * *", DigestWeekly: "0 7 * * 1"})
+	disp, err := dispatch.New(db, rel, dispatch.Options{DigestDaily: "0 7 * * *", DigestWeekly: "0 7 * * 1", Audit: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := staff.New(db, staff.Options{BaseURL: "http://127.0.0.1:8080"})
+	st := staff.New(db, staff.Options{BaseURL: "http://127.0.0.1:8080", Audit: rec})
 	a := New(Options{AdminToken: testToken, BearerBurst: 1000}, Deps{Releases: rel, Subscribers: subs, Dispatch: disp, Messages: db,
 		Staff: st, Audit: db, Limits: db})
 	mux := http.NewServeMux()

@@ -2,7 +2,10 @@ package releases
 
 import (
 	"context"
+	"strconv"
 	"time"
+
+	"herald/audit"
 )
 
 // pollInterval bounds how late an embargoed release goes live, and how late
@@ -60,6 +63,7 @@ func (s *Service) PublishDue(ctx context.Context) (int, error) {
 	}
 	for _, id := range ids {
 		s.log.Info("release went live", "release_id", id)
+		s.audit.Record(ctx, audit.Entry{Action: "release.live", Target: "release:" + strconv.FormatInt(id, 10)})
 	}
 	if len(ids) > 0 {
 		s.changed(true)

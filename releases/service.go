@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"herald/audit"
 	"herald/store"
 )
 
@@ -33,6 +34,7 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	render *renderer
+	audit  *audit.Recorder
 
 	taxMu      sync.Mutex
 	tax        *Taxonomy
@@ -46,6 +48,8 @@ type Service struct {
 type Options struct {
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger
+	// Audit records every change (SPEC 7.3); nil records nothing.
+	Audit *audit.Recorder
 }
 
 // New returns a release service on db.
@@ -56,7 +60,7 @@ func New(db *store.DB, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, now: opts.Now, log: opts.Logger, render: newRenderer(), live: make(chan struct{}, 1)}
+	s := &Service{db: db, now: opts.Now, log: opts.Logger, render: newRenderer(), live: make(chan struct{}, 1), audit: opts.Audit}
 	s.version.Store(1)
 	return s
 }
@@ -136,6 +140,10 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Release, error) {
 	}
 	s.changed(!r.LiveAt.IsZero())
 	s.log.Info("release created", "release_id", r.ID, "slug", r.Slug, "status", r.Status, "live", !r.LiveAt.IsZero())
+	s.record(ctx, "release.create", &r)
+	if r.Status == StatusPublished {
+		s.record(ctx, "release.publish", &r)
+	}
 	return r, nil
 }
 
@@ -146,12 +154,14 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 		return store.Release{}, err
 	}
 	var r store.Release
+	var published bool
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = tx.Release(ctx, id); err != nil {
 			return err
 		}
 		oldSlug, wasDraft := r.Slug, r.Status == StatusDraft
+		oldTime := r.PublishedAt
 		now := s.now().UTC().Truncate(time.Millisecond)
 		if err := s.apply(&r, in, tax, now); err != nil {
 			return err
@@ -178,6 +188,9 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 			r.LiveAt = now
 		}
 		r.UpdatedAt = now
+		// Publishing a draft, or moving a published release's time (an
+		// embargo set or changed), is a publication of its own.
+		published = r.Status == StatusPublished && (wasDraft || !r.PublishedAt.Equal(oldTime))
 		return tx.UpdateRelease(ctx, &r)
 	})
 	if err != nil {
@@ -185,17 +198,39 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Release
 	}
 	s.changed(IsLive(&r, s.now()))
 	s.log.Info("release updated", "release_id", r.ID, "slug", r.Slug, "status", r.Status)
+	s.record(ctx, "release.update", &r)
+	if published {
+		s.record(ctx, "release.publish", &r)
+	}
 	return r, nil
 }
 
 // Delete removes a release.
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteRelease(ctx, id) }); err != nil {
+	var r store.Release
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if r, err = tx.Release(ctx, id); err != nil {
+			return err
+		}
+		return tx.DeleteRelease(ctx, id)
+	})
+	if err != nil {
 		return err
 	}
 	s.changed(false)
 	s.log.Info("release deleted", "release_id", id)
+	s.record(ctx, "release.delete", &r)
 	return nil
+}
+
+// record writes an audit entry about release r.
+func (s *Service) record(ctx context.Context, action string, r *store.Release) {
+	d := map[string]any{"title": r.Title, "status": r.Status, "language": r.Language}
+	if r.Status == StatusPublished {
+		d["published_at"] = r.PublishedAt.UTC().Format(time.RFC3339)
+	}
+	s.audit.Record(ctx, audit.Entry{Action: action, Target: "release:" + strconv.FormatInt(r.ID, 10), Details: d})
 }
 
 // assignSlug gives r a unique slug. An explicit slug that is taken is a

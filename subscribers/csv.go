@@ -86,6 +86,15 @@ type importRow struct {
 // skipped silently. Invalid rows are listed in Errors and the rest go on.
 // Rows of earlier batches stay imported if a later read fails.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	res, err := s.importCSV(ctx, r, opts)
+	if err == nil || res.Added+res.Updated > 0 {
+		s.record(ctx, "subscriber.import", 0, map[string]any{"added": res.Added, "updated": res.Updated, "skipped": res.Skipped,
+			"errors": len(res.Errors) + res.ErrorsOmitted})
+	}
+	return res, err
+}
+
+func (s *Service) importCSV(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{Errors: []RowError{}}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -344,6 +353,12 @@ func (s *Service) importChange(row importRow, old store.Subscriber, found bool, 
 // formula (starting with = + - @, tab or CR) get a leading apostrophe;
 // Import removes it again. progress, if not nil, is called every 1,000 rows.
 func (s *Service) Export(ctx context.Context, w io.Writer, progress func(rows int)) (int, error) {
+	n, err := s.exportCSV(ctx, w, progress)
+	s.record(ctx, "subscriber.export", 0, map[string]any{"rows": n, "complete": err == nil})
+	return n, err
+}
+
+func (s *Service) exportCSV(ctx context.Context, w io.Writer, progress func(rows int)) (int, error) {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return 0, fmt.Errorf("subscribers: export: %w", err)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"herald/audit"
 	"herald/mailer"
 	"herald/releases"
 	"herald/store"
@@ -35,6 +36,7 @@ type Service struct {
 	log       *slog.Logger
 	defaultTZ string
 	zones     sync.Map
+	audit     *audit.Recorder
 }
 
 // Options configures a Service.
@@ -44,6 +46,10 @@ type Options struct {
 	DefaultTimezone string // HERALD_TZ; default "UTC"
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Audit records staff changes to subscribers (SPEC 7.3); nil records
+	// nothing. Entries name subscribers by id only: the log is
+	// append-only, and an erased address must not stay in it.
+	Audit *audit.Recorder
 }
 
 // New returns the subscriber service.
@@ -65,7 +71,7 @@ func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
 	}
 	return &Service{
 		db: db, releases: rel, now: opts.Now, log: opts.Logger, defaultTZ: opts.DefaultTimezone,
-		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now),
+		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now), audit: opts.Audit,
 	}, nil
 }
 

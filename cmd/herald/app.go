@@ -47,7 +47,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	}
 	a := &app{cfg: cfg, log: log, db: db}
 	a.audit = audit.New(db, log.With("component", "audit"))
-	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases")})
+	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases"), Audit: a.audit})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -73,7 +73,7 @@ func (a *app) services() error {
 	var err error
 	a.subscribers, err = subscribers.New(a.db, a.releases, subscribers.Options{
 		Secret: a.secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
-		Logger: a.log.With("component", "subscribers"),
+		Logger: a.log.With("component", "subscribers"), Audit: a.audit,
 	})
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func (a *app) services() error {
 		}})
 	a.dispatch, err = dispatch.New(a.db, a.releases, dispatch.Options{
 		DigestDaily: cfg.DigestDaily, DigestWeekly: cfg.DigestWeekly, AlertMaxAge: cfg.AlertMaxAge,
-		Logger: a.log.With("component", "dispatch"),
+		Logger: a.log.With("component", "dispatch"), Audit: a.audit,
 		Notify: func() {
 			if a.mailer != nil {
 				a.mailer.Notify()

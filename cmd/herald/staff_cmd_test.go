@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"os/user"
+
+	"herald/store"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,5 +53,24 @@ func TestCLI_Staff(t *testing.T) {
 	}
 	if _, errOut, code = cli(t, dir, "", "staff", "disable", "nobody@example.org"); code != 1 || !strings.Contains(errOut, "no staff member with the address nobody@example.org") {
 		t.Fatalf("disable unknown: %d %q", code, errOut)
+	}
+	// The CLI's changes are in the audit log under cli:<OS user>.
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), dbFor(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entries, err := db.ListAudit(context.Background(), store.AuditQuery{Action: "staff.*"})
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("audit: %v %v", entries, err)
+	}
+	for i, action := range []string{"staff.disable", "staff.create"} {
+		if e := entries[i]; e.Action != action || e.Actor != "cli:"+u.Username || e.ActorKind != "cli" || e.Target != "staff:1" {
+			t.Errorf("entry %d: %+v", i, e)
+		}
 	}
 }

@@ -169,3 +169,22 @@ func TestConsole_FormLimitsAndCrossOrigin(t *testing.T) {
 func staffInput(email, role string) staff.CreateInput {
 	return staff.CreateInput{Email: email, Role: role}
 }
+
+func TestAuditPage(t *testing.T) {
+	s := newAdminSite(t, adminSiteOpts{})
+	s.member("ana@press.example.org", "admin", "a good long password")
+	s.loginAs("ana@press.example.org", "a good long password")
+	r := s.get("/admin/audit?action=login.*")
+	if r.status != 200 || !strings.Contains(r.body, "login.success") || !strings.Contains(r.body, "ana@press.example.org") {
+		t.Fatalf("audit page: %d", r.status)
+	}
+	if r := s.get("/admin/audit?action=staff.*"); strings.Contains(r.body, "login.success") {
+		t.Fatal("the action filter shows other actions")
+	}
+	if r := s.get("/admin/audit?until=2000-01-01"); !strings.Contains(r.body, "No entries match") {
+		t.Fatal("the until filter shows later entries")
+	}
+	if r := s.get("/admin/audit?since=yesterday"); r.status != http.StatusBadRequest {
+		t.Fatalf("bad date: %d", r.status)
+	}
+}
