@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +48,12 @@ type Options struct {
 	Timezone   string
 	// OIDC turns on single sign-on in the console; nil: off.
 	OIDC *admin.OIDCOptions
+	// TrustedProxies are the peers whose forwarding headers name the
+	// client (SPEC 7.4); MetricsAllow the clients that may read /metrics
+	// (MetricsAny: everyone).
+	TrustedProxies []netip.Prefix
+	MetricsAllow   []netip.Prefix
+	MetricsAny     bool
 }
 
 // Deps are the services behind the web front.
@@ -75,8 +82,9 @@ type Deps struct {
 	Audit *audit.Recorder
 }
 
-// New builds every route and returns the handler of `herald serve`: request
-// metrics, then panic recovery, then security headers, then the routes.
+// New builds every route and returns the handler of `herald serve`: the
+// client's address (behind trusted proxies), request metrics, panic
+// recovery, security headers, then the routes.
 func New(opts Options, deps Deps) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -94,7 +102,11 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(deps.DB, opts.Logger))
-	mux.Handle("GET /metrics", deps.Metrics)
+	allow := opts.MetricsAllow
+	if allow == nil {
+		allow = loopback // SPEC 7.4's default
+	}
+	mux.Handle("GET /metrics", ui.AllowClients(allow, opts.MetricsAny, deps.Metrics))
 	mux.Handle("GET /static/", static)
 	site.Register(mux)
 	if opts.AdminToken != "" {
@@ -111,8 +123,12 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	if deps.API != nil {
 		deps.API.Register(mux)
 	}
-	return ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux))), nil
+	h := ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux)))
+	return ui.ClientIPs(opts.TrustedProxies)(h), nil
 }
+
+// loopback is the default of HERALD_METRICS_ALLOW: 127.0.0.0/8 and ::1.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // healthz answers GET /healthz: "ok" when the database answers (SPEC 3),
 // else 503 with the reason on one line.

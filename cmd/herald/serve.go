@@ -28,6 +28,10 @@ import (
 // (SPEC 1: at most 30 s).
 const shutdownGrace = 30 * time.Second
 
+// minAdminToken is the length below which a configured admin token gets a
+// warning at startup.
+const minAdminToken = 32
+
 func runServe(ctx context.Context, e env, args []string) int {
 	fs, loader := flags(e, "serve", "[--demo] [settings]")
 	demo := fs.Bool("demo", false, "load a dozen sample releases into an empty database")
@@ -57,6 +61,10 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 	cfg := a.cfg
+	if !generated && tokenPath == "" && len(cfg.AdminToken) < minAdminToken {
+		log.Warn("HERALD_ADMIN_TOKEN is shorter than 32 characters: it can be guessed. Use a long random token (openssl rand -hex 32); it is the break-glass admin of the API and the console",
+			"length", len(cfg.AdminToken))
+	}
 	switch {
 	case generated:
 		log.Info("generated the admin token", "path", tokenPath)
@@ -86,7 +94,8 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
-		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), OIDC: oidcOptions(cfg.OIDC)}, web.Deps{
+		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), OIDC: oidcOptions(cfg.OIDC),
+		TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow, MetricsAny: cfg.MetricsAny}, web.Deps{
 		DB:          a.db,
 		Registry:    reg,
 		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
