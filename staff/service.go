@@ -473,34 +473,36 @@ func (s *Service) SignInSSO(ctx context.Context, email, name string, role Role) 
 	now := s.now()
 	var row store.Staff
 	var created, changed bool
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		created, changed = false, false
-		var err error
-		row, err = s.db.StaffByEmailKey(ctx, key)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			if role == RoleNone {
-				return fmt.Errorf("%w: %s is not a staff member and is in no mapped group", ErrSSORefused, email)
+	// Two first sign-ins of one person at once: the loser's insert finds
+	// the address taken, and its second pass reads the winner's row.
+	for range 2 {
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			created, changed = false, false
+			var err error
+			row, err = tx.StaffByEmailKeyForUpdate(ctx, key)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				if role == RoleNone {
+					return fmt.Errorf("%w: %s is not a staff member and is in no mapped group", ErrSSORefused, email)
+				}
+				row = store.Staff{Email: email, EmailKey: key, Name: name, Role: role.String(), CreatedAt: now, UpdatedAt: now, Epoch: 1}
+				row.ID, err = tx.InsertStaff(ctx, row)
+				created = true
+				return err
+			case err != nil:
+				return err
+			case row.Disabled:
+				return fmt.Errorf("%w: %s is disabled", ErrSSORefused, email)
+			case role != RoleNone && role.String() != row.Role:
+				row.Role, changed = role.String(), true
+				return tx.UpdateStaff(ctx, row, now)
 			}
-			row = store.Staff{Email: email, EmailKey: key, Name: name, Role: role.String(), CreatedAt: now, UpdatedAt: now, Epoch: 1}
-			row.ID, err = tx.InsertStaff(ctx, row)
-			created = true
-			return err
-		case err != nil:
-			return err
+			return nil
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			break
 		}
-		if row, err = tx.StaffForUpdate(ctx, row.ID); err != nil {
-			return err
-		}
-		if row.Disabled {
-			return fmt.Errorf("%w: %s is disabled", ErrSSORefused, email)
-		}
-		if role != RoleNone && role.String() != row.Role {
-			row.Role, changed = role.String(), true
-			return tx.UpdateStaff(ctx, row, now)
-		}
-		return nil
-	})
+	}
 	if err != nil {
 		return Principal{}, 0, err
 	}

@@ -264,3 +264,34 @@ func TestPasswordHash(t *testing.T) {
 		}
 	}
 }
+
+func TestSignInSSO(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, _, err := f.svc.SignInSSO(ctx, "ana@example.org", "Ana", staff.RoleNone); !errors.Is(err, staff.ErrSSORefused) {
+		t.Fatalf("unknown, unmapped: %v", err)
+	}
+	if _, _, err := f.svc.SignInSSO(ctx, "", "Ana", staff.Admin); !errors.Is(err, staff.ErrSSORefused) {
+		t.Fatalf("no address: %v", err)
+	}
+	// Two first sign-ins at once make one account, and both succeed.
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, _, err := f.svc.SignInSSO(ctx, "Ana@Example.org", "Ana", staff.Editor)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := f.svc.List(ctx)
+	if err != nil || len(ms) != 1 || ms[0].Role != "editor" || ms[0].HasPassword {
+		t.Fatalf("accounts: %+v %v", ms, err)
+	}
+	if n := len(f.queued(t)); n != 0 {
+		t.Fatalf("single sign-on sent %d invitations", n)
+	}
+}

@@ -119,6 +119,19 @@ func (tx *Tx) StaffForUpdate(ctx context.Context, id int64) (Staff, error) {
 	return s, nil
 }
 
+// StaffByEmailKeyForUpdate reads a staff member by lower-case address in
+// tx, locking the row; ErrNotFound when there is none.
+func (tx *Tx) StaffByEmailKeyForUpdate(ctx context.Context, key string) (Staff, error) {
+	s, err := scanStaff(tx.tx.QueryRowContext(ctx, "SELECT "+staffColumns+" FROM staff WHERE email_key = ?"+tx.e.forUpdate, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Staff{}, fmt.Errorf("store: staff: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Staff{}, fmt.Errorf("store: staff by email: %w", err)
+	}
+	return s, nil
+}
+
 // StaffByEmailKey reads a staff member by lower-case address.
 func (db *DB) StaffByEmailKey(ctx context.Context, key string) (Staff, error) {
 	s, err := scanStaff(db.read.QueryRowContext(ctx, "SELECT "+staffColumns+" FROM staff WHERE email_key = ?", key))
