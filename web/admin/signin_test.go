@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +187,28 @@ func TestAuditPage(t *testing.T) {
 	}
 	if r := s.get("/admin/audit?since=yesterday"); r.status != http.StatusBadRequest {
 		t.Fatalf("bad date: %d", r.status)
+	}
+}
+
+// TestConsole_EditorSeesWhatAnEditorMayDo: the pages offer an editor
+// drafts and test copies, not publishing or sending.
+func TestConsole_EditorSeesWhatAnEditorMayDo(t *testing.T) {
+	s := newAdminSite(t, adminSiteOpts{})
+	live := s.release("Live one", nil)
+	s.member("ed@press.example.org", "editor", "a good long password")
+	s.loginAs("ed@press.example.org", "a good long password")
+	if r := s.get("/admin/releases/new"); !strings.Contains(r.body, `value="draft" checked`) || !strings.Contains(r.body, `value="save"`) {
+		t.Fatal("a new release is not a draft for an editor, or cannot be saved")
+	}
+	id := strconv.FormatInt(live.ID, 10)
+	if r := s.get("/admin/releases/" + id); !strings.Contains(r.body, `id="cannot-save"`) || strings.Contains(r.body, `value="save"`) {
+		t.Fatal("an editor is offered to save a live release")
+	}
+	r := s.get("/admin/releases/" + id + "/alert")
+	if !strings.Contains(r.body, `id="cannot-send"`) || strings.Contains(r.body, `id="send-alert"`) || !strings.Contains(r.body, `value="test"`) {
+		t.Fatal("the alert dialog offers an editor the wrong buttons")
+	}
+	if r := s.get("/admin/"); strings.Contains(r.body, "/admin/digests/") || strings.Contains(r.body, "/admin/audit") {
+		t.Fatal("the dashboard offers an editor digests or the audit log")
 	}
 }
