@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"herald/releases"
+	"herald/staff"
 	"herald/store"
 )
 
@@ -46,6 +47,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, he.status, errorBody{Error: he.msg, Field: he.field})
 	case errors.As(err, &mbe):
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body is larger than 1 MiB"})
+	case errors.Is(err, staff.ErrForbidden):
+		writeJSON(w, http.StatusForbidden, errorBody{Error: err.Error()})
 	case errors.Is(err, releases.ErrMalformed):
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "request body is not a valid JSON object"})
 	case errors.As(err, &fe) && errors.Is(err, store.ErrConflict):

@@ -19,6 +19,7 @@ import (
 	"herald/internal/outbound"
 	"herald/releases"
 	"herald/sources"
+	"herald/staff"
 	"herald/store/storetest"
 	"herald/subscribers"
 	"herald/webhooks"
@@ -42,7 +43,8 @@ func fullAPI(t *testing.T) (*API, *httptest.Server) {
 	}
 	client := outbound.New(outbound.Options{AllowPrivate: true})
 	a := New(Options{AdminToken: testToken, BaseURL: "https://press.example.org"}, Deps{Releases: rel, Subscribers: subs, Dispatch: disp,
-		Messages: db, Webhooks: webhooks.New(db, client, webhooks.Options{}), Sources: sources.New(db, client, rel, sources.Options{})})
+		Messages: db, Webhooks: webhooks.New(db, client, webhooks.Options{}), Sources: sources.New(db, client, rel, sources.Options{}),
+		Staff: staff.New(db, staff.Options{BaseURL: "https://press.example.org"}), Audit: db})
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"herald/releases"
 	"herald/store"
 	"herald/subscribers"
+	"herald/web/ui"
 )
 
 // MaxImportBody caps a CSV import (about two million rows); the rows are
@@ -120,14 +120,9 @@ func decodeSubscriber(w http.ResponseWriter, r *http.Request) (subscriberInput, 
 	return in, nil
 }
 
-// remoteIP is the staff client's address, recorded with consent they add.
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// remoteIP is the staff client's address (behind a trusted proxy, the
+// one it forwarded), recorded with consent they add.
+func remoteIP(r *http.Request) string { return ui.ClientIP(r) }
 
 func (a *API) addSubscriber(w http.ResponseWriter, r *http.Request) error {
 	in, err := decodeSubscriber(w, r)

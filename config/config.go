@@ -11,9 +11,11 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +39,8 @@ const (
 	DefaultAlertMaxAge     = 24 * time.Hour
 	DefaultLogFormat       = "text"
 	DefaultBackupKeep      = 7
+	DefaultOIDCRoleClaim   = "groups"
+	DefaultMetricsAllow    = "127.0.0.0/8,::1"
 )
 
 // Config is every setting of herald, validated.
@@ -74,6 +78,16 @@ type Config struct {
 	BounceAddress string // "" when no VERP envelope sender
 	BackupCron    string // "" for no scheduled backups
 	BackupKeep    int    // scheduled backups kept, newest first
+	// OIDC is single sign-on (SPEC 7.2); nil when HERALD_OIDC_ISSUER is
+	// not set.
+	OIDC *OIDC
+	// TrustedProxies are the peers whose X-Forwarded-For / Forwarded
+	// headers are believed (SPEC 7.4); empty: none.
+	TrustedProxies []netip.Prefix
+	// MetricsAllow are the clients that may read /metrics; MetricsAny
+	// opens it to all (`any`).
+	MetricsAllow []netip.Prefix
+	MetricsAny   bool
 
 	names map[string]string // HERALD_X -> --x, for the settings given as flags
 }
@@ -93,6 +107,18 @@ type DKIMKey struct {
 	Selector, Domain, File string
 }
 
+// OIDC is the OpenID Connect provider of single sign-on.
+type OIDC struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	RoleClaim    string            // the ID token claim holding groups; a.b for nested
+	Roles        map[string]string // group -> role name
+}
+
+// roleNames are the staff roles (SPEC 7.1), for HERALD_OIDC_ROLES.
+var roleNames = []string{"viewer", "editor", "publisher", "admin"}
+
 // SMTP is a parsed HERALD_SMTP_URL.
 type SMTP struct {
 	Host     string
@@ -110,6 +136,8 @@ type raw struct {
 	welcome, signupPOW, signupAllow, signupBlock, formOrigins                 string
 	dkim, bounceAddress                                                       string
 	backupCron, backupKeep                                                    string
+	oidcIssuer, oidcClientID, oidcSecret, oidcRoleClaim, oidcRoles            string
+	trustedProxies, metricsAllow                                              string
 }
 
 // setting ties an environment variable to its flag.
@@ -147,6 +175,13 @@ func (r *raw) settings() []setting {
 		{"HERALD_BOUNCE_ADDRESS", "bounce-address", "", "envelope sender base of alerts and digests, e.g. bounces@news.example.org (becomes bounces+TOKEN@...)", &r.bounceAddress},
 		{"HERALD_BACKUP_CRON", "backup-cron", "", "cron spec (in HERALD_TZ) of scheduled backups of the SQLite database into $HERALD_DATA_DIR/backups; empty for none", &r.backupCron},
 		{"HERALD_BACKUP_KEEP", "backup-keep", strconv.Itoa(DefaultBackupKeep), "how many scheduled backups to keep (the newest)", &r.backupKeep},
+		{"HERALD_OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL of single sign-on (empty: no SSO)", &r.oidcIssuer},
+		{"HERALD_OIDC_CLIENT_ID", "oidc-client-id", "", "client id of herald at the OpenID provider", &r.oidcClientID},
+		{"HERALD_OIDC_CLIENT_SECRET", "oidc-client-secret", "", "client secret of herald at the OpenID provider", &r.oidcSecret},
+		{"HERALD_OIDC_ROLE_CLAIM", "oidc-role-claim", DefaultOIDCRoleClaim, "ID token claim with the person's groups (a.b for a nested claim)", &r.oidcRoleClaim},
+		{"HERALD_OIDC_ROLES", "oidc-roles", "", "group=role,group=role: the herald role of each group", &r.oidcRoles},
+		{"HERALD_TRUSTED_PROXIES", "trusted-proxies", "", "CIDR list of proxies whose X-Forwarded-For / Forwarded headers are believed", &r.trustedProxies},
+		{"HERALD_METRICS_ALLOW", "metrics-allow", DefaultMetricsAllow, "CIDR list of clients allowed to read /metrics, or any", &r.metricsAllow},
 	}
 }
 
@@ -208,7 +243,7 @@ func (l *Loader) PrintSettings(w io.Writer) {
 // display is a setting's value as usage may print it: "" for the admin
 // token, URLs with their password masked.
 func display(env, v string) string {
-	if env == "HERALD_ADMIN_TOKEN" {
+	if env == "HERALD_ADMIN_TOKEN" || env == "HERALD_OIDC_CLIENT_SECRET" {
 		return ""
 	}
 	return RedactURL(v)
@@ -385,6 +420,15 @@ func (l *Loader) Load() (Config, error) {
 			c.BounceAddress = a.Address
 		}
 	}
+	c.OIDC = parseOIDC(r, func(env, msg string) { fail(env, "%s", msg) })
+	if c.TrustedProxies, err = ParseCIDRList(r.trustedProxies); err != nil {
+		fail("HERALD_TRUSTED_PROXIES", "%v", err)
+	}
+	if strings.EqualFold(strings.TrimSpace(r.metricsAllow), "any") {
+		c.MetricsAny = true
+	} else if c.MetricsAllow, err = ParseCIDRList(r.metricsAllow); err != nil {
+		fail("HERALD_METRICS_ALLOW", "%v (or any)", err)
+	}
 	if len(errs) > 0 {
 		return c, errs[0]
 	}
@@ -432,6 +476,73 @@ func parseDKIM(s, dataDir string, fail func(string)) []DKIMKey {
 		keys = append(keys, DKIMKey{Selector: parts[0], Domain: strings.ToLower(parts[1]), File: file})
 	}
 	return keys
+}
+
+// ParseCIDRList reads "10.0.0.0/8, 192.168.1.7, ::1": prefixes, or single
+// addresses (a /32 or /128).
+func ParseCIDRList(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// parseOIDC validates the single sign-on settings: all three of issuer,
+// client id and secret, or none; every group mapped to a known role.
+func parseOIDC(r raw, fail func(env, msg string)) *OIDC {
+	o := &OIDC{Issuer: strings.TrimSpace(r.oidcIssuer), ClientID: strings.TrimSpace(r.oidcClientID),
+		ClientSecret: strings.TrimSpace(r.oidcSecret), RoleClaim: strings.TrimSpace(r.oidcRoleClaim), Roles: map[string]string{}}
+	if strings.TrimSpace(r.oidcIssuer) == "" {
+		if o.ClientID != "" || o.ClientSecret != "" || strings.TrimSpace(r.oidcRoles) != "" {
+			fail("HERALD_OIDC_ISSUER", "must be set when HERALD_OIDC_CLIENT_ID, HERALD_OIDC_CLIENT_SECRET or HERALD_OIDC_ROLES is")
+		}
+		return nil
+	}
+	// The issuer is compared with the provider's exactly: it is kept as
+	// given (some providers end it with a slash).
+	if u, err := url.Parse(o.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		fail("HERALD_OIDC_ISSUER", fmt.Sprintf("%q is not an issuer URL such as https://sso.example.org/realms/press", o.Issuer))
+	}
+	if o.ClientID == "" {
+		fail("HERALD_OIDC_CLIENT_ID", "must be set with HERALD_OIDC_ISSUER")
+	}
+	if o.ClientSecret == "" {
+		fail("HERALD_OIDC_CLIENT_SECRET", "must be set with HERALD_OIDC_ISSUER")
+	}
+	if o.RoleClaim == "" {
+		o.RoleClaim = DefaultOIDCRoleClaim
+	}
+	for _, pair := range strings.Split(r.oidcRoles, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		i := strings.LastIndexByte(pair, '=')
+		if i <= 0 {
+			fail("HERALD_OIDC_ROLES", fmt.Sprintf("%q is not group=role", pair))
+			continue
+		}
+		group, role := strings.TrimSpace(pair[:i]), strings.ToLower(strings.TrimSpace(pair[i+1:]))
+		if !slices.Contains(roleNames, role) {
+			fail("HERALD_OIDC_ROLES", fmt.Sprintf("unknown role %q for group %q: use viewer, editor, publisher or admin", role, group))
+			continue
+		}
+		o.Roles[group] = role
+	}
+	return o
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"herald/audit"
 	"herald/releases"
 	"herald/store"
 )
@@ -111,6 +112,12 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 	}
 	s.log.Info("alert queued", "alert_id", res.AlertID, "release_id", rel.ID, "audience", req.Audience,
 		"origin", req.Origin, "dry_run", req.DryRun, "recipients", res.Recipients, "duration", time.Since(start))
+	if !req.DryRun {
+		// SPEC 7.3: an alert's entry records the release, audience and
+		// recipient count.
+		s.opts.Audit.Record(ctx, audit.Entry{Action: "alert.send", Target: "alert:" + strconv.FormatInt(res.AlertID, 10),
+			Details: map[string]any{"release": rel.ID, "audience": req.Audience, "recipients": res.Recipients, "origin": req.Origin}})
+	}
 	return res, nil
 }
 
@@ -248,6 +255,8 @@ func (s *Service) testAlert(ctx context.Context, rel store.Release, req AlertReq
 	}
 	s.opts.Notify()
 	s.log.Info("alert test copy queued", "alert_id", res.AlertID, "release_id", rel.ID)
+	s.opts.Audit.Record(ctx, audit.Entry{Action: "alert.test", Target: "alert:" + strconv.FormatInt(res.AlertID, 10),
+		Details: map[string]any{"release": rel.ID, "to": req.TestTo}})
 	return res, nil
 }
 

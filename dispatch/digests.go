@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"herald/audit"
 	"herald/store"
 )
 
@@ -105,6 +106,10 @@ func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResul
 	}
 	s.log.Info("digest run", "run_id", res.RunID, "cadence", req.Cadence, "origin", req.Origin, "timezone", req.Timezone,
 		"dry_run", req.DryRun, "examined", res.Examined, "recipients", res.Recipients, "duration", time.Since(start))
+	if !req.DryRun {
+		s.opts.Audit.Record(ctx, audit.Entry{Action: "digest.run", Target: "digest:" + strconv.FormatInt(res.RunID, 10),
+			Details: map[string]any{"cadence": req.Cadence, "recipients": res.Recipients, "origin": req.Origin, "timezone": req.Timezone}})
+	}
 	return res, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"herald/audit"
 	"herald/releases"
 	"herald/store"
 )
@@ -36,6 +37,8 @@ type Options struct {
 	Logger       *slog.Logger
 	// Notify is called after messages were queued, to wake the mailer.
 	Notify func()
+	// Audit records alerts and digest runs (SPEC 7.3); nil records nothing.
+	Audit *audit.Recorder
 }
 
 // Service is the dispatcher.

@@ -236,7 +236,8 @@ func New(db *store.DB, opts Options) (*Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.composers = map[string]Composer{KindConfirm: noticeComposer{opts.Templates}, KindManage: noticeComposer{opts.Templates}, KindWelcome: noticeComposer{opts.Templates}}
+	m.composers = map[string]Composer{KindConfirm: noticeComposer{opts.Templates}, KindManage: noticeComposer{opts.Templates},
+		KindWelcome: noticeComposer{opts.Templates}, KindStaffInvite: staffComposer{opts.Templates}, KindStaffReset: staffComposer{opts.Templates}}
 	for k, c := range opts.Composers {
 		m.composers[k] = c
 	}

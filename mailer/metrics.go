@@ -37,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "SMTP connections opened."}),
 	}
 	// Every kind shows on /metrics from the start, at 0.
-	for _, kind := range []string{KindConfirm, KindManage, KindWelcome, KindAlert, KindDigest} {
+	for _, kind := range []string{KindConfirm, KindManage, KindWelcome, KindAlert, KindDigest, KindStaffInvite, KindStaffReset} {
 		for _, c := range []*prometheus.CounterVec{m.sent, m.failed, m.deferred, m.expired, m.cancelled, m.bounced} {
 			c.WithLabelValues(kind)
 		}

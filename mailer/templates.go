@@ -17,7 +17,7 @@ import (
 // Template names under mail/<lang>/, each as .html and .txt. layout wraps
 // every message; release and digest_item render the shared parts.
 var (
-	messageKinds = []string{KindConfirm, KindManage, KindWelcome, KindAlert, KindDigest}
+	messageKinds = []string{KindConfirm, KindManage, KindWelcome, KindAlert, KindDigest, KindStaffInvite, KindStaffReset}
 	partNames    = []string{"release", "digest_item"}
 )
 
@@ -249,6 +249,12 @@ func (t *Templates) selfTest() error {
 		notice.Releases = []NoticeRelease{{Title: "Sample", URL: "https://example.org/r", Dateline: "Geneva", PublishedAt: time.Unix(0, 0)}}
 		for _, k := range []string{KindConfirm, KindManage, KindWelcome} {
 			if _, err := t.Notice(k, notice); err != nil {
+				return t.blame(lang, k, err)
+			}
+		}
+		for _, k := range []string{KindStaffInvite, KindStaffReset} {
+			sd := StaffData{Language: lang, Name: "Ana", Role: "editor", LinkURL: "https://example.org/s", Expires: time.Unix(0, 0)}
+			if _, err := t.Staff(k, sd); err != nil {
 				return t.blame(lang, k, err)
 			}
 		}

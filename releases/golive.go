@@ -2,8 +2,10 @@ package releases
 
 import (
 	"context"
+	"strconv"
 	"time"
 
+	"herald/audit"
 	"herald/store"
 )
 
@@ -79,6 +81,7 @@ func (s *Service) PublishDue(ctx context.Context) (int, error) {
 	}
 	for _, id := range ids {
 		s.log.Info("release went live", "release_id", id)
+		s.audit.Record(ctx, audit.Entry{Action: "release.live", Target: "release:" + strconv.FormatInt(id, 10)})
 	}
 	if len(ids) > 0 {
 		s.changed(true)

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"herald/audit"
 	"herald/store"
 )
 
@@ -34,6 +35,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	render  *renderer
+	audit   *audit.Recorder
 
 	taxMu      sync.Mutex
 	tax        *Taxonomy
@@ -49,6 +51,8 @@ type Options struct {
 	Logger *slog.Logger
 	// BaseURL completes release URLs in the events recorded for webhooks.
 	BaseURL string
+	// Audit records every change (SPEC 7.3); nil records nothing.
+	Audit *audit.Recorder
 }
 
 // New returns a release service on db.
@@ -59,7 +63,8 @@ func New(db *store.DB, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, baseURL: strings.TrimRight(opts.BaseURL, "/"), now: opts.Now, log: opts.Logger, render: newRenderer(), live: make(chan struct{}, 1)}
+	s := &Service{db: db, baseURL: strings.TrimRight(opts.BaseURL, "/"), now: opts.Now, log: opts.Logger, render: newRenderer(),
+		live: make(chan struct{}, 1), audit: opts.Audit}
 	s.version.Store(1)
 	return s
 }
@@ -160,6 +165,10 @@ func (s *Service) CreateWith(ctx context.Context, in Input, then Then) (store.Re
 	}
 	s.changed(!r.LiveAt.IsZero())
 	s.log.Info("release created", "release_id", r.ID, "slug", r.Slug, "status", r.Status, "live", !r.LiveAt.IsZero())
+	s.record(ctx, "release.create", &r)
+	if r.Status == StatusPublished {
+		s.record(ctx, "release.publish", &r)
+	}
 	return r, nil
 }
 
@@ -175,12 +184,14 @@ func (s *Service) UpdateWith(ctx context.Context, id int64, in Input, then Then)
 		return store.Release{}, err
 	}
 	var r store.Release
+	var published bool
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = tx.Release(ctx, id); err != nil {
 			return err
 		}
 		oldSlug, wasDraft := r.Slug, r.Status == StatusDraft
+		oldTime := r.PublishedAt
 		now := s.now().UTC().Truncate(time.Millisecond)
 		prev := r
 		wasLive := IsLive(&prev, now)
@@ -210,6 +221,9 @@ func (s *Service) UpdateWith(ctx context.Context, id int64, in Input, then Then)
 			r.LiveAt = now
 		}
 		r.UpdatedAt = now
+		// Publishing a draft, or moving a published release's time (an
+		// embargo set or changed), is a publication of its own.
+		published = r.Status == StatusPublished && (wasDraft || !r.PublishedAt.Equal(oldTime))
 		if err := tx.UpdateRelease(ctx, &r); err != nil {
 			return err
 		}
@@ -231,14 +245,19 @@ func (s *Service) UpdateWith(ctx context.Context, id int64, in Input, then Then)
 	}
 	s.changed(IsLive(&r, s.now()))
 	s.log.Info("release updated", "release_id", r.ID, "slug", r.Slug, "status", r.Status)
+	s.record(ctx, "release.update", &r)
+	if published {
+		s.record(ctx, "release.publish", &r)
+	}
 	return r, nil
 }
 
 // Delete removes a release.
 func (s *Service) Delete(ctx context.Context, id int64) error {
+	var r store.Release
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		r, err := tx.Release(ctx, id)
-		if err != nil {
+		var err error
+		if r, err = tx.Release(ctx, id); err != nil {
 			return err
 		}
 		if err := tx.DeleteRelease(ctx, id); err != nil {
@@ -254,7 +273,17 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 	}
 	s.changed(false)
 	s.log.Info("release deleted", "release_id", id)
+	s.record(ctx, "release.delete", &r)
 	return nil
+}
+
+// record writes an audit entry about release r.
+func (s *Service) record(ctx context.Context, action string, r *store.Release) {
+	d := map[string]any{"title": r.Title, "status": r.Status, "language": r.Language}
+	if r.Status == StatusPublished {
+		d["published_at"] = r.PublishedAt.UTC().Format(time.RFC3339)
+	}
+	s.audit.Record(ctx, audit.Entry{Action: action, Target: "release:" + strconv.FormatInt(r.ID, 10), Details: d})
 }
 
 // assignSlug gives r a unique slug. An explicit slug that is taken is a

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"herald/audit"
 	"herald/store"
 )
 
@@ -75,6 +76,8 @@ func (s *Service) AddTerm(ctx context.Context, kind store.TermKind, t store.Term
 		return t, err
 	}
 	s.changed(false)
+	s.audit.Record(ctx, audit.Entry{Action: "taxonomy.add", Target: strings.TrimSuffix(string(kind), "s") + ":" + t.Slug,
+		Details: map[string]any{"name": t.Name, "parent": t.Parent}})
 	return t, nil
 }
 

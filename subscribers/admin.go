@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"herald/audit"
 	"herald/mailer"
 	"herald/store"
 )
@@ -164,6 +165,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (store.Subscriber, er
 		return store.Subscriber{}, err
 	}
 	s.log.Info("subscriber added", "subscriber_id", sub.ID, "status", sub.Status)
+	s.record(ctx, "subscriber.create", sub.ID, map[string]any{"status": sub.Status})
 	return sub, nil
 }
 
@@ -219,6 +221,7 @@ func (s *Service) Patch(ctx context.Context, id int64, req PatchRequest) (store.
 		return store.Subscriber{}, err
 	}
 	s.log.Info("subscriber patched", "subscriber_id", id, "status", sub.Status)
+	s.record(ctx, "subscriber.update", id, map[string]any{"status": sub.Status})
 	return sub, nil
 }
 
@@ -273,7 +276,17 @@ func (s *Service) Erase(ctx context.Context, id int64) error {
 		return fmt.Errorf("subscribers: erase %d: %w", id, err)
 	}
 	s.log.Info("subscriber erased", "subscriber_id", id, "cancelled_mail", cancelled)
+	s.record(ctx, "subscriber.erase", id, map[string]any{"cancelled_mail": cancelled})
 	return nil
+}
+
+// record writes an audit entry about subscriber id (never their address).
+func (s *Service) record(ctx context.Context, action string, id int64, details map[string]any) {
+	target := "subscribers"
+	if id != 0 {
+		target = "subscriber:" + strconv.FormatInt(id, 10)
+	}
+	s.audit.Record(ctx, audit.Entry{Action: action, Target: target, Details: details})
 }
 
 // Counts returns how many subscribers have each status (every status is

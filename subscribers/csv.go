@@ -89,6 +89,15 @@ type importRow struct {
 // or input that stops (an upload cut short), ends the import with a
 // *ReadError naming the line: the rows before it stay imported.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	res, err := s.importCSV(ctx, r, opts)
+	if err == nil || res.Added+res.Updated > 0 {
+		s.record(ctx, "subscriber.import", 0, map[string]any{"added": res.Added, "updated": res.Updated, "skipped": res.Skipped,
+			"errors": len(res.Errors) + res.ErrorsOmitted})
+	}
+	return res, err
+}
+
+func (s *Service) importCSV(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{Errors: []RowError{}}
 	lim := newRowLimiter(r, MaxCSVRow)
 	cr := csv.NewReader(lim)
@@ -373,6 +382,12 @@ func (s *Service) importChange(row importRow, old store.Subscriber, found bool, 
 // formula (starting with = + - @, tab or CR) get a leading apostrophe;
 // Import removes it again. progress, if not nil, is called every 1,000 rows.
 func (s *Service) Export(ctx context.Context, w io.Writer, progress func(rows int)) (int, error) {
+	n, err := s.exportCSV(ctx, w, progress)
+	s.record(ctx, "subscriber.export", 0, map[string]any{"rows": n, "complete": err == nil})
+	return n, err
+}
+
+func (s *Service) exportCSV(ctx context.Context, w io.Writer, progress func(rows int)) (int, error) {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return 0, fmt.Errorf("subscribers: export: %w", err)

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"herald/audit"
 	"herald/mailer"
 	"herald/releases"
 	"herald/store"
@@ -42,6 +43,7 @@ type Service struct {
 	powKey    []byte // HMAC key of proof-of-work challenges
 	allow     []string
 	block     []string
+	audit     *audit.Recorder
 }
 
 // Options configures a Service.
@@ -61,6 +63,10 @@ type Options struct {
 	// "*.gov") limiting who may subscribe (HERALD_SIGNUP_DOMAINS_ALLOW,
 	// _BLOCK); empty allow lets every domain in.
 	DomainsAllow, DomainsBlock []string
+	// Audit records staff changes to subscribers (SPEC 7.3); nil records
+	// nothing. Entries name subscribers by id only: the log is
+	// append-only, and an erased address must not stay in it.
+	Audit *audit.Recorder
 }
 
 // New returns the subscriber service.
@@ -84,7 +90,7 @@ func New(db *store.DB, rel *releases.Service, opts Options) (*Service, error) {
 		db: db, releases: rel, now: opts.Now, log: opts.Logger, defaultTZ: opts.DefaultTimezone,
 		baseURL: strings.TrimRight(opts.BaseURL, "/"), welcome: opts.Welcome,
 		pow: opts.SignupPOW, powKey: powKey(opts.Secret), allow: lowerAll(opts.DomainsAllow), block: lowerAll(opts.DomainsBlock),
-		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now),
+		tokens: NewTokens(opts.Secret, opts.BaseURL, opts.Now), audit: opts.Audit,
 	}, nil
 }
 

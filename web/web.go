@@ -9,14 +9,17 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"herald/audit"
 	"herald/dispatch"
 	"herald/feeds"
 	"herald/releases"
 	"herald/sources"
+	"herald/staff"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/admin"
@@ -49,6 +52,14 @@ type Options struct {
 	// FormOrigins (HERALD_FORM_ORIGINS) may embed the subscribe form and
 	// POST to /subscribe from their pages (SPEC 11).
 	FormOrigins []string
+	// OIDC turns on single sign-on in the console; nil: off.
+	OIDC *admin.OIDCOptions
+	// TrustedProxies are the peers whose forwarding headers name the
+	// client (SPEC 7.4); MetricsAllow the clients that may read /metrics
+	// (MetricsAny: everyone).
+	TrustedProxies []netip.Prefix
+	MetricsAllow   []netip.Prefix
+	MetricsAny     bool
 }
 
 // Deps are the services behind the web front.
@@ -78,10 +89,14 @@ type Deps struct {
 	Hub *websub.Hub
 	// Sources serves the console's sources page; nil leaves it out.
 	Sources *sources.Service
+	// Staff signs members in to the console; Audit records sign-ins.
+	Staff *staff.Service
+	Audit *audit.Recorder
 }
 
-// New builds every route and returns the handler of `herald serve`: request
-// metrics, then panic recovery, then security headers, then the routes.
+// New builds every route and returns the handler of `herald serve`: the
+// client's address (behind trusted proxies), request metrics, panic
+// recovery, security headers, then the routes.
 func New(opts Options, deps Deps) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -99,14 +114,19 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(deps.DB, opts.Logger))
-	mux.Handle("GET /metrics", deps.Metrics)
+	allow := opts.MetricsAllow
+	if allow == nil {
+		allow = loopback // SPEC 7.4's default
+	}
+	mux.Handle("GET /metrics", ui.AllowClients(allow, opts.MetricsAny, deps.Metrics))
 	mux.Handle("GET /static/", static)
 	site.Register(mux)
 	if opts.AdminToken != "" {
 		console, err := admin.New(admin.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger,
-			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone, FormOrigins: opts.FormOrigins},
+			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone, FormOrigins: opts.FormOrigins, OIDC: opts.OIDC},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
-				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks, Sources: deps.Sources})
+				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks, Sources: deps.Sources,
+				Staff: deps.Staff, Audit: deps.Audit, AuditLog: deps.Stats})
 		if err != nil {
 			return nil, err
 		}
@@ -115,8 +135,12 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	if deps.API != nil {
 		deps.API.Register(mux)
 	}
-	return ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux))), nil
+	h := ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux)))
+	return ui.ClientIPs(opts.TrustedProxies)(h), nil
 }
+
+// loopback is the default of HERALD_METRICS_ALLOW: 127.0.0.0/8 and ::1.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // healthz answers GET /healthz: "ok" when the database answers (SPEC 3),
 // else 503 with the reason on one line.

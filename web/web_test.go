@@ -63,8 +63,16 @@ func TestSecurityHeadersAndMetrics(t *testing.T) {
 			t.Errorf("%s: security headers missing: %v", path, hd)
 		}
 	}
+	// /metrics answers loopback only by default (SPEC 7.4).
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil)) // from 192.0.2.1
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("metrics from 192.0.2.1: %d", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	h.ServeHTTP(rec, req)
 	body := rec.Body.String()
 	if !strings.Contains(body, `herald_http_requests_total{code="200",route="GET /healthz"} 1`) ||
 		!strings.Contains(body, `route="unmatched"`) {

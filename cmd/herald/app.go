@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 
+	"herald/audit"
 	"herald/config"
 	"herald/dispatch"
 	"herald/internal/outbound"
 	"herald/mailer"
 	"herald/releases"
 	"herald/sources"
+	"herald/staff"
 	"herald/store"
 	"herald/subscribers"
 )
@@ -24,6 +26,8 @@ type app struct {
 	releases    *releases.Service
 	subscribers *subscribers.Service
 	dispatch    *dispatch.Service
+	staff       *staff.Service
+	audit       *audit.Recorder
 	mailer      *mailer.Mailer // set by commands that send (serve, deliver)
 	secret      []byte         // signs the tokens in links
 	// outbound makes herald's own HTTP requests (ingest, WebSub, webhooks).
@@ -47,11 +51,12 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		return nil, fmt.Errorf("%s: %w", cfg.Name("HERALD_DB"), err)
 	}
 	a := &app{cfg: cfg, log: log, db: db}
+	a.audit = audit.New(db, log.With("component", "audit"))
 	a.outbound = outbound.New(outbound.Options{
 		UserAgent:    "herald/" + version + " (+" + cfg.BaseURL + ")",
 		AllowPrivate: cfg.OutboundAllowPrivate,
 	})
-	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases"), BaseURL: cfg.BaseURL})
+	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases"), BaseURL: cfg.BaseURL, Audit: a.audit})
 	a.sources = sources.New(db, a.outbound, a.releases, sources.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "sources")})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
@@ -82,15 +87,21 @@ func (a *app) services() error {
 	var err error
 	a.subscribers, err = subscribers.New(a.db, a.releases, subscribers.Options{
 		Secret: a.secret, BaseURL: cfg.BaseURL, DefaultTimezone: cfg.Location.String(),
-		Logger: a.log.With("component", "subscribers"), Welcome: cfg.Welcome,
+		Logger: a.log.With("component", "subscribers"), Welcome: cfg.Welcome, Audit: a.audit,
 		SignupPOW: cfg.SignupPOW, DomainsAllow: cfg.SignupAllow, DomainsBlock: cfg.SignupBlock,
 	})
 	if err != nil {
 		return err
 	}
+	a.staff = staff.New(a.db, staff.Options{BaseURL: cfg.BaseURL, Logger: a.log.With("component", "staff"), Audit: a.audit,
+		Notify: func() {
+			if a.mailer != nil {
+				a.mailer.Notify()
+			}
+		}})
 	a.dispatch, err = dispatch.New(a.db, a.releases, dispatch.Options{
 		DigestDaily: cfg.DigestDaily, DigestWeekly: cfg.DigestWeekly, AlertMaxAge: cfg.AlertMaxAge,
-		Logger: a.log.With("component", "dispatch"),
+		Logger: a.log.With("component", "dispatch"), Audit: a.audit,
 		Notify: func() {
 			if a.mailer != nil {
 				a.mailer.Notify()

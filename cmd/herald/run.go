@@ -59,7 +59,7 @@ func commands() []command {
 			"Exit status 1 when some message failed or waits for a retry.", runDeliver},
 		{"dkim keygen", "--selector S --domain D [--type rsa|ed25519]", "make a DKIM key; print its DNS record", "", runDKIMKeygen},
 		{"version", "", "print herald's version", "", runVersion},
-	}, append(backupCommands(), dbCommands()...)...)
+	}, append(append(backupCommands(), staffCommands()...), dbCommands()...)...)
 }
 
 // run dispatches to a subcommand and returns the process exit status.
@@ -83,6 +83,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	for _, c := range commands() {
 		words := strings.Fields(c.name)
 		if len(rest) >= len(words) && strings.Join(rest[:len(words)], " ") == c.name {
+			if c.name != "serve" {
+				ctx = cliActor(ctx)
+			}
 			return c.run(ctx, e, rest[len(words):])
 		}
 	}

@@ -16,9 +16,12 @@ import (
 
 	"herald/api"
 	"herald/cluster"
+	"herald/config"
 	"herald/feeds"
+	"herald/staff"
 	"herald/templates"
 	"herald/web"
+	"herald/web/admin"
 	"herald/webhooks"
 	"herald/websub"
 )
@@ -26,6 +29,10 @@ import (
 // shutdownGrace bounds how long in-flight work may take after SIGTERM
 // (SPEC 1: at most 30 s).
 const shutdownGrace = 30 * time.Second
+
+// minAdminToken is the length below which a configured admin token gets a
+// warning at startup.
+const minAdminToken = 32
 
 func runServe(ctx context.Context, e env, args []string) int {
 	fs, loader := flags(e, "serve", "[--demo] [settings]")
@@ -63,6 +70,10 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 	cfg := a.cfg
+	if !generated && tokenPath == "" && len(cfg.AdminToken) < minAdminToken {
+		log.Warn("HERALD_ADMIN_TOKEN is shorter than 32 characters: it can be guessed. Use a long random token (openssl rand -hex 32); it is the break-glass admin of the API and the console",
+			"length", len(cfg.AdminToken))
+	}
 	switch {
 	case generated:
 		log.Info("generated the admin token", "path", tokenPath)
@@ -88,13 +99,15 @@ func serve(ctx context.Context, a *app, demo bool) error {
 
 	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks")})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
-		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources})
+		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources,
+			Staff: a.staff, Audit: a.db, Limits: a.db})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
 		Logger: log.With("component", "websub")})
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
-		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), FormOrigins: cfg.FormOrigins}, web.Deps{
+		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), FormOrigins: cfg.FormOrigins, OIDC: oidcOptions(cfg.OIDC),
+		TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow, MetricsAny: cfg.MetricsAny}, web.Deps{
 		DB:          a.db,
 		Registry:    reg,
 		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
@@ -111,6 +124,8 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Webhooks:    hooks,
 		Hub:         hub,
 		Sources:     a.sources,
+		Staff:       a.staff,
+		Audit:       a.audit,
 	})
 	if err != nil {
 		return err
@@ -185,4 +200,19 @@ func mailTarget(a *app) string {
 		return "maildir " + a.cfg.DataDir + "/maildir"
 	}
 	return fmt.Sprintf("smtp %s:%d", a.cfg.SMTP.Host, a.cfg.SMTP.Port)
+}
+
+// oidcOptions maps the single sign-on settings onto the console's
+// options (config has checked every role name).
+func oidcOptions(o *config.OIDC) *admin.OIDCOptions {
+	if o == nil {
+		return nil
+	}
+	roles := map[string]staff.Role{}
+	for group, name := range o.Roles {
+		if r, err := staff.ParseRole(name); err == nil {
+			roles[group] = r
+		}
+	}
+	return &admin.OIDCOptions{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RoleClaim: o.RoleClaim, Roles: roles}
 }

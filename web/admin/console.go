@@ -22,9 +22,11 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"herald/audit"
 	"herald/dispatch"
 	"herald/releases"
 	"herald/sources"
+	"herald/staff"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/ui"
@@ -54,6 +56,8 @@ type Options struct {
 	LoginBurst int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// OIDC turns single sign-on on; nil: passwords and the admin token.
+	OIDC *OIDCOptions
 }
 
 // ReleasePages renders a release's public page: the public site
@@ -74,6 +78,13 @@ type Deps struct {
 	Pages       ReleasePages       // renders the page preview
 	Webhooks    *webhooks.Service  // the webhooks page; nil leaves it out
 	Sources     *sources.Service   // the sources page; nil leaves it out
+	// Staff signs members in with a password; nil: only the admin token.
+	Staff *staff.Service
+	// Audit records sign-ins (the services record the rest); nil records
+	// nothing.
+	Audit *audit.Recorder
+	// AuditLog reads the audit log for its page (store.DB).
+	AuditLog AuditLog
 }
 
 // Defaults of the console.
@@ -98,6 +109,8 @@ type Console struct {
 	pages     *ui.Pages
 	errs      *ui.Errors
 	logins    *ui.IPLimiter // failed logins per client IP, counted in the database
+	origins   *http.CrossOriginProtection
+	sso       *sso // nil: no single sign-on
 	deps      Deps
 }
 
@@ -136,6 +149,13 @@ func New(o Options, d Deps) (*Console, error) {
 		tokenHash: sha256.Sum256([]byte(o.Token)),
 		secure:    strings.HasPrefix(strings.ToLower(o.BaseURL), "https://"),
 		logins:    ui.NewIPLimiter(o.LoginLimit, o.LoginBurst).Shared("login", d.DB),
+		origins:   http.NewCrossOriginProtection(),
+	}
+	if o.OIDC != nil {
+		if d.Staff == nil {
+			return nil, errors.New("web: single sign-on needs the staff service")
+		}
+		a.sso = &sso{opts: *o.OIDC}
 	}
 	// The key depends on the token too: changing the admin token ends
 	// every session.
@@ -166,7 +186,23 @@ type adminPage struct {
 	CSRF       string // the session's CSRF token; "" on the login page
 	Notice     string // a confirmation of what was just done
 	Error      string // a problem with what was just asked
+	// Who is signed in ("" on the login pages) and their role: the
+	// layout and pages show only what the role allows (SPEC 7.1).
+	Who  string
+	Role staff.Role
 }
+
+// CanEdit: an editor or more (drafts, previews, test copies).
+func (p adminPage) CanEdit() bool { return p.Role >= staff.Editor }
+
+// CanPublish: a publisher or more (publish, alerts, digests).
+func (p adminPage) CanPublish() bool { return p.Role >= staff.Publisher }
+
+// IsAdmin: subscribers, the audit log.
+func (p adminPage) IsAdmin() bool { return p.Role >= staff.Admin }
+
+// RoleName is the role's name for the header.
+func (p adminPage) RoleName() string { return p.Role.String() }
 
 func (a *Console) page(sess *session, title, nav string) adminPage {
 	st := a.deps.Static
@@ -175,6 +211,14 @@ func (a *Console) page(sess *session, title, nav string) adminPage {
 		ZoneScript: st.URL("timezone.js")}
 	if sess != nil {
 		p.CSRF = a.csrfToken(sess)
+		p.Role = sess.Principal.Role
+		p.Who = sess.Principal.Email
+		if sess.Principal.Name != "" {
+			p.Who = sess.Principal.Name
+		}
+		if p.Who == "" {
+			p.Who = "admin token"
+		}
 	}
 	return p
 }

@@ -74,13 +74,19 @@ func TestAdminBrowser(t *testing.T) {
 	})
 	s.release("Draft statement on resettlement", func(in *releases.Input) { in.Status = ptr("draft") })
 
+	const pubPass, viewerPass = "river stone lantern 7", "quiet orchard window 3"
+	s.member("desk@example.org", "publisher", pubPass)
+	s.member("reader@press.example.org", "viewer", viewerPass)
+
 	problems := &consoleProblems{}
 	if err := chromedp.Listen(bctx, func(ev any) {
 		switch e := ev.(type) {
 		case *cdplog.EventEntryAdded:
 			// A 422 is the answer to a form with errors, on purpose.
 			if (e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning) &&
-				!strings.Contains(e.Entry.Text, "status of 422") {
+				!strings.Contains(e.Entry.Text, "status of 422") &&
+				// The viewer's refused visit to the editor, on purpose.
+				!(strings.Contains(e.Entry.Text, "status of 403") && strings.HasSuffix(e.Entry.URL, "/admin/releases/new")) {
 				problems.add(string(e.Entry.Source) + ": " + e.Entry.Text + " " + e.Entry.URL)
 			}
 		case *runtime.EventExceptionThrown:
@@ -123,17 +129,21 @@ func TestAdminBrowser(t *testing.T) {
 	base := s.srv.URL
 
 	// 1. A console page without a session leads to the login form.
-	run("open", 15*time.Second, chromedp.Navigate(base+"/admin/releases"), chromedp.WaitVisible(chromedp.ID("token")))
+	run("open", 15*time.Second, chromedp.Navigate(base+"/admin/releases"), chromedp.WaitVisible(chromedp.ID("email")))
 	if loc := location(); loc != "/admin/login?next=%2Fadmin%2Freleases" {
 		t.Fatalf("not sent to the login page: %s", loc)
 	}
 	browsertest.Shot(t, bctx, shots, "01-login")
 
-	// 2. Log in: back to the page asked for.
-	run("login", 15*time.Second, chromedp.SendKeys(chromedp.ID("token"), adminToken),
-		chromedp.Submit(chromedp.ID("token")), chromedp.WaitVisible(chromedp.CSS("ul.rel-list")))
+	// 2. Log in with a password, as a publisher: back to the page asked for.
+	run("login", 30*time.Second, chromedp.SendKeys(chromedp.ID("email"), "Desk@example.org"),
+		chromedp.SendKeys(chromedp.ID("password"), pubPass),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.CSS("ul.rel-list")))
 	if loc := location(); loc != "/admin/releases" {
 		t.Fatalf("after login at %s", loc)
+	}
+	if who := text("#who"); who != "desk@example.org · publisher" {
+		t.Errorf("header shows %q", who)
 	}
 	if txt := text("ul.rel-list"); !strings.Contains(txt, "Embargoed") || !strings.Contains(txt, "goes live in 1 d 2 h") {
 		t.Errorf("the list does not show the embargo countdown: %q", txt)
@@ -191,7 +201,7 @@ func TestAdminBrowser(t *testing.T) {
 	// A test copy first, then the alert.
 	run("test copy", 15*time.Second, chromedp.SendKeys(chromedp.ID("test_to"), "desk@example.org"),
 		chromedp.Click(chromedp.CSS(`button[name=action][value=test]`)), chromedp.WaitVisible(chromedp.CSS("p.notice")))
-	s.smtp.Wait(t, 1, 10*time.Second)
+	s.smtp.Wait(t, 3, 10*time.Second) // the two invitations and the copy
 	run("send", 15*time.Second, chromedp.Click(chromedp.ID("send-alert")), chromedp.WaitVisible(chromedp.ID("progress-bar")))
 
 	// 5. The progress bar reaches 100% while the mailer sends.
@@ -201,10 +211,12 @@ func TestAdminBrowser(t *testing.T) {
 		t.Errorf("progress summary %q", txt)
 	}
 	browsertest.Shot(t, bctx, shots, "06-alert-progress")
-	msgs := s.smtp.Wait(t, 7, 10*time.Second)
+	msgs := s.smtp.Wait(t, 9, 10*time.Second)
 	var to []string
 	for _, m := range msgs {
-		to = append(to, m.To...)
+		if !strings.Contains(string(m.Data), "X-Herald-Kind: staff-invite") {
+			to = append(to, m.To...)
+		}
 	}
 	slices.Sort(to)
 	want := []string{"desk@example.org", "lecteur@example.fr", "lectrice@example.fr", "reader0@example.org",
@@ -228,15 +240,52 @@ func TestAdminBrowser(t *testing.T) {
 
 	// 7. Log out: the console is closed again.
 	run("logout", 15*time.Second, chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS(`form[action="/admin/logout"] button`)),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
+		chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)), chromedp.WaitVisible(chromedp.ID("email")))
 	if txt := text("section.login"); !strings.Contains(txt, "You are logged out") {
 		t.Errorf("after logout: %q", txt)
 	}
 	browsertest.Shot(t, bctx, shots, "11-logged-out")
-	run("closed", 15*time.Second, chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.ID("token")))
+	run("closed", 15*time.Second, chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.ID("email")))
 	if loc := location(); !strings.HasPrefix(loc, "/admin/login") {
 		t.Errorf("after logout /admin/ shows %s", loc)
 	}
+
+	// 8. A viewer sees a console without any way to change things.
+	run("viewer login", 30*time.Second, chromedp.SendKeys(chromedp.ID("email"), "reader@press.example.org"),
+		chromedp.SendKeys(chromedp.ID("password"), viewerPass),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.CSS("figure.chart")))
+	if who := text("#who"); who != "reader@press.example.org · viewer" {
+		t.Errorf("viewer's header shows %q", who)
+	}
+	eval := func(expr string) bool {
+		t.Helper()
+		c, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(c, chromedp.Evaluate[bool](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	hidden := eval(`!document.querySelector('a[href="/admin/releases/new"]') && ` +
+		`!document.querySelector('form[action^="/admin/digests/"]') && !document.querySelector('a[href="/admin/subscribers.csv"]') && ` +
+		`!document.querySelector('a[href="/admin/audit"]')`)
+	if !hidden {
+		t.Error("the viewer's dashboard offers changes beyond the role")
+	}
+	browsertest.Shot(t, bctx, shots, "12-viewer-dashboard")
+	run("viewer releases", 15*time.Second, chromedp.Navigate(base+"/admin/releases"), chromedp.WaitVisible(chromedp.CSS("ul.rel-list")))
+	hidden = eval(`!document.querySelector('a.button[href$="/alert"]') && ` +
+		`document.querySelector('ul.rel-list a.button').textContent.startsWith("View")`)
+	if !hidden {
+		t.Error("the viewer's release list offers editing or alerts")
+	}
+	browsertest.Shot(t, bctx, shots, "13-viewer-releases")
+	run("viewer editor", 15*time.Second, chromedp.Navigate(base+"/admin/releases/new"), chromedp.WaitVisible(chromedp.CSS("main")))
+	if txt := text("main"); !strings.Contains(txt, "Your role (viewer) does not allow this") {
+		t.Errorf("a viewer opening the editor sees %q", txt)
+	}
+	browsertest.Shot(t, bctx, shots, "14-viewer-refused")
 	for _, p := range problems.all() {
 		t.Errorf("browser reported: %s", p)
 	}

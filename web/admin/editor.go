@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"herald/releases"
+	"herald/staff"
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/ui"
@@ -73,6 +74,13 @@ type editorView struct {
 	Form     releaseForm
 	Preview  *previewLinks
 	AlertURL string
+}
+
+// CanSave reports whether the signed-in role may save this form: a
+// publisher always; an editor a new release or a draft (saved as a draft:
+// the server checks the status chosen, saveRule).
+func (v editorView) CanSave() bool {
+	return v.Page.CanPublish() || v.Page.CanEdit() && (v.Form.ID == 0 || v.Form.Status == releases.StatusDraft)
 }
 
 // editorFields is the release as the form edits it.
@@ -259,6 +267,9 @@ func sentence(label, msg string) string {
 
 func (a *Console) newRelease(w http.ResponseWriter, r *http.Request, sess *session) error {
 	f := editorFields{Language: "en", Status: releases.StatusPublished, BodyFormat: releases.FormatMarkdown, Timezone: a.opts.Timezone}
+	if sess.Principal.Role < staff.Publisher {
+		f.Status = releases.StatusDraft // what an editor may save
+	}
 	rf, err := a.form(r, 0, f)
 	if err != nil {
 		return err

@@ -7,18 +7,22 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"herald/staff"
 	"herald/web/ui"
 )
 
-// Sessions are signed cookies: the expiry and a random id, with an HMAC
-// (keyed by the secret and the admin token). No server-side store is
-// needed; logging out revokes the id in memory until it would expire.
+// Sessions are signed cookies: the expiry, a random id, the staff
+// member's id and session epoch (0 and 0 for the admin token), with an
+// HMAC keyed by the secret and the admin token. Logging out records the id
+// in the database (every instance refuses it from then on); the member's
+// row is read on every request, so that disabling them, or a new
+// password, ends their sessions at once and a new role applies at once.
 
 // adminCookie is the session cookie's name; it is sent only under /admin.
 const adminCookie = "herald_admin"
@@ -30,15 +34,23 @@ const maxLoginBody = 16 << 10
 type session struct {
 	ID      string // random, base64url
 	Expires time.Time
+	StaffID int64 // 0: the admin token
+	Epoch   int64 // the member's session epoch at sign-in
+	// Who is signed in, as read from the database on this request.
+	Principal staff.Principal
 }
 
+// sessionPayload is expiry (8 bytes), id (16), staff id (8), epoch (8).
+const sessionPayload = 8 + 16 + 8 + 8
+
 // newSession starts a session that ends after the TTL.
-func (a *Console) newSession() *session {
+func (a *Console) newSession(p staff.Principal, epoch int64) *session {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return &session{ID: base64.RawURLEncoding.EncodeToString(id[:]), Expires: a.now().Add(a.opts.SessionTTL).Truncate(time.Second)}
+	return &session{ID: base64.RawURLEncoding.EncodeToString(id[:]), Expires: a.now().Add(a.opts.SessionTTL).Truncate(time.Second),
+		StaffID: p.StaffID, Epoch: epoch, Principal: p}
 }
 
 // sign makes the cookie value: payload "." HMAC, both base64url.
@@ -46,6 +58,8 @@ func (a *Console) sign(s *session) string {
 	id, _ := base64.RawURLEncoding.DecodeString(s.ID)
 	payload := binary.BigEndian.AppendUint64(nil, uint64(s.Expires.Unix()))
 	payload = append(payload, id...)
+	payload = binary.BigEndian.AppendUint64(payload, uint64(s.StaffID))
+	payload = binary.BigEndian.AppendUint64(payload, uint64(s.Epoch))
 	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(a.mac("session", payload))
 }
 
@@ -70,11 +84,12 @@ func (a *Console) session(r *http.Request) (*session, bool) {
 	}
 	payload, err1 := base64.RawURLEncoding.DecodeString(p)
 	got, err2 := base64.RawURLEncoding.DecodeString(sig)
-	if err1 != nil || err2 != nil || len(payload) != 8+16 || !hmac.Equal(got, a.mac("session", payload)) {
+	if err1 != nil || err2 != nil || len(payload) != sessionPayload || !hmac.Equal(got, a.mac("session", payload)) {
 		return nil, false
 	}
-	s := &session{ID: base64.RawURLEncoding.EncodeToString(payload[8:]),
-		Expires: time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)}
+	s := &session{ID: base64.RawURLEncoding.EncodeToString(payload[8:24]),
+		Expires: time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0),
+		StaffID: int64(binary.BigEndian.Uint64(payload[24:32])), Epoch: int64(binary.BigEndian.Uint64(payload[32:40]))}
 	if !a.now().Before(s.Expires) {
 		return nil, false
 	}
@@ -83,6 +98,18 @@ func (a *Console) session(r *http.Request) (*session, bool) {
 	if revoked, err := a.deps.DB.SessionRevoked(r.Context(), s.ID); err != nil || revoked {
 		return nil, false
 	}
+	if s.StaffID == 0 {
+		s.Principal = staff.AdminToken
+		return s, true
+	}
+	if a.deps.Staff == nil {
+		return nil, false
+	}
+	who, err := a.deps.Staff.Session(r.Context(), s.StaffID, s.Epoch)
+	if err != nil {
+		return nil, false
+	}
+	s.Principal = who
 	return s, true
 }
 
@@ -106,26 +133,35 @@ func (a *Console) csrfToken(s *session) string {
 	return base64.RawURLEncoding.EncodeToString(a.mac("csrf", []byte(s.ID)))
 }
 
-// checkCSRF reads the form (at most 1 MiB and a little) and checks its
-// csrf field, or the X-CSRF-Token header of the console's script, and the
-// Origin header when the browser sends one.
-func (a *Console) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return false
-		}
+// checkCSRF checks that a POST comes from the console itself: Go's
+// cross-origin protection (Sec-Fetch-Site, then Origin; it works behind a
+// proxy that rewrites Host), then the form's csrf field or the console
+// script's X-CSRF-Token header. The form is read here (at most 1 MiB and
+// a little): a larger one gets 413, not "form expired".
+func (a *Console) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) error {
+	expired := ui.NewError(http.StatusForbidden, ui.CodeForbidden,
+		"This form has expired or did not come from this console. Reload the page and try again.")
+	if err := a.origins.Check(r); err != nil {
+		return expired
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxEditorBody)
 	if err := r.ParseForm(); err != nil {
-		return false
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ui.NewError(http.StatusRequestEntityTooLarge, ui.CodeTooLarge,
+				"This form is larger than 1 MiB. Shorten the text, or put large files elsewhere and link to them.")
+		}
+		return ui.NewError(http.StatusBadRequest, ui.CodeBadRequest, "The form could not be read. Please try again.")
 	}
 	got := r.PostForm.Get("csrf")
 	if got == "" {
 		got = r.Header.Get("X-CSRF-Token")
 	}
 	want := a.csrfToken(s)
-	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return expired
+	}
+	return nil
 }
 
 // tokenOK compares a submitted admin token in constant time: both sides
@@ -133,60 +169,6 @@ func (a *Console) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) 
 func (a *Console) tokenOK(tok string) bool {
 	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 	return subtle.ConstantTimeCompare(got[:], a.tokenHash[:]) == 1
-}
-
-// loginView is the data of admin/login.html. The token field is never
-// filled in again.
-type loginView struct {
-	Page      adminPage
-	Next      string
-	LoggedOut bool
-}
-
-func (a *Console) loginPage(w http.ResponseWriter, r *http.Request) error {
-	adminHeaders(w)
-	next := safeNext(r.URL.Query().Get("next"))
-	if _, ok := a.session(r); ok {
-		http.Redirect(w, r, next, http.StatusSeeOther)
-		return nil
-	}
-	return a.renderLogin(w, http.StatusOK, loginView{Next: next, LoggedOut: r.URL.Query().Has("logged_out")}, "")
-}
-
-func (a *Console) renderLogin(w http.ResponseWriter, status int, v loginView, problem string) error {
-	v.Page = a.page(nil, "Log in", "login")
-	v.Page.Error = problem
-	return a.pages.Render(w, status, "login.html", v)
-}
-
-// login: POST /admin/login. Only failed attempts count against the
-// client's limit.
-func (a *Console) login(w http.ResponseWriter, r *http.Request) error {
-	adminHeaders(w)
-	ip := ui.ClientIP(r)
-	now := a.now()
-	if wait := a.logins.Wait(ip, now); wait > 0 {
-		secs := int(wait.Seconds()) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		return a.renderLogin(w, http.StatusTooManyRequests, loginView{Next: "/admin/"},
-			"Too many failed attempts from your network. Wait "+strconv.Itoa(secs)+" seconds, then try again.")
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
-	if err := r.ParseForm(); err != nil {
-		return a.renderLogin(w, http.StatusBadRequest, loginView{Next: "/admin/"}, "The form could not be read. Please try again.")
-	}
-	next := safeNext(r.PostForm.Get("next"))
-	if !a.tokenOK(r.PostForm.Get("token")) {
-		a.logins.Take(ip, now)
-		a.log.Warn("admin login failed", "ip", ip)
-		return a.renderLogin(w, http.StatusUnauthorized, loginView{Next: next},
-			"That is not the admin token. It is in HERALD_ADMIN_TOKEN, or in the admin-token file of the data directory.")
-	}
-	s := a.newSession()
-	a.setCookie(w, s)
-	a.log.Info("admin logged in", "ip", ip)
-	http.Redirect(w, r, next, http.StatusSeeOther)
-	return nil
 }
 
 func (a *Console) logout(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -16,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"herald/audit"
 	"herald/dispatch"
 	"herald/mailer"
 	"herald/mailer/smtptest"
 	"herald/releases"
+	"herald/staff"
 	"herald/store"
 	"herald/store/storetest"
 	"herald/subscribers"
@@ -46,6 +48,7 @@ type adminSite struct {
 	mail    *mailer.Mailer
 	hooks   *webhooks.Service
 	sources *sources.Service
+	staff   *staff.Service
 }
 
 type adminSiteOpts struct {
@@ -53,6 +56,8 @@ type adminSiteOpts struct {
 	baseURL string           // default the test server's URL
 	smtp    bool             // run a mailer against an in-process SMTP server
 	burst   int              // failed logins allowed before the limit
+	// oidc, given the console's base URL, configures single sign-on.
+	oidc func(base string) *OIDCOptions
 }
 
 func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
@@ -117,10 +122,16 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 	}
 	s.hooks = webhooks.New(db, outbound.New(outbound.Options{AllowPrivate: true}), webhooks.Options{Now: o.now})
 	s.sources = sources.New(db, outbound.New(outbound.Options{AllowPrivate: true}), s.rel, sources.Options{Now: o.now})
+	s.staff = staff.New(db, staff.Options{BaseURL: base, Now: o.now, Audit: audit.New(db, nil), Notify: func() { notify() }})
+	var sso *OIDCOptions
+	if o.oidc != nil {
+		sso = o.oidc(base)
+	}
 	s.console, err = New(Options{SiteName: "Press Office", BaseURL: base, Token: adminToken, Secret: secret,
-		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst},
+		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst, OIDC: sso},
 		Deps{Templates: templates.Embedded(), Static: static, Releases: s.rel, Subscribers: s.subs,
-			Dispatch: s.disp, DB: db, Mail: composer, Pages: site, Webhooks: s.hooks, Sources: s.sources})
+			Dispatch: s.disp, DB: db, Mail: composer, Pages: site, Webhooks: s.hooks, Sources: s.sources,
+			Staff: s.staff, Audit: audit.New(db, nil), AuditLog: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +209,31 @@ func (s *adminSite) csrf(path string) string {
 		s.t.Fatalf("GET %s: %d, no CSRF token", path, r.status)
 	}
 	return m[1]
+}
+
+// member adds a staff member with a password and returns their id.
+func (s *adminSite) member(email, role, password string) int64 {
+	s.t.Helper()
+	ctx := context.Background()
+	m, link, err := s.staff.Create(ctx, staff.CreateInput{Email: email, Role: role})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	u, _ := url.Parse(link)
+	if _, err := s.staff.SetPassword(ctx, u.Query().Get("token"), password); err != nil {
+		s.t.Fatal(err)
+	}
+	return m.ID
+}
+
+// loginAs signs in with a password and returns the CSRF token.
+func (s *adminSite) loginAs(email, password string) string {
+	s.t.Helper()
+	r := s.post("/admin/login", url.Values{"email": {email}, "password": {password}, "next": {"/admin/"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/" {
+		s.t.Fatalf("login as %s: %d %s", email, r.status, r.header.Get("Location"))
+	}
+	return s.csrf("/admin/")
 }
 
 // seed adds active subscribers directly.

@@ -2,23 +2,11 @@ package ui
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
-
-// ClientIP is the client's address (r.RemoteAddr; herald trusts no
-// forwarding header).
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 // IPLimiter is a token bucket per client IP: the rate limit of POST
 // /subscribe (SPEC 3) and of failed console logins. It keeps at most
@@ -147,8 +135,10 @@ func (l *IPLimiter) client(ip string, now time.Time) *ipClient {
 	return c
 }
 
-// sweep forgets clients idle long enough for their bucket to be full again,
-// or everyone if that frees nothing.
+// sweep forgets clients idle long enough for their bucket to be full
+// again. If that frees nothing (a flood from many addresses), it forgets
+// the clients that are not being held back, and only then the longest
+// idle: a flood cannot empty the buckets of the clients it punishes.
 func (l *IPLimiter) sweep(now time.Time) {
 	refill := time.Duration(float64(l.burst) / float64(l.limit) * float64(time.Second))
 	for ip, c := range l.clients {
@@ -156,7 +146,22 @@ func (l *IPLimiter) sweep(now time.Time) {
 			delete(l.clients, ip)
 		}
 	}
-	if len(l.clients) >= maxLimiterEntries {
-		clear(l.clients)
+	if len(l.clients) < maxLimiterEntries {
+		return
+	}
+	for ip, c := range l.clients {
+		if c.lim.TokensAt(now) >= 1 {
+			delete(l.clients, ip)
+		}
+	}
+	for len(l.clients) >= maxLimiterEntries {
+		var oldest string
+		var at time.Time
+		for ip, c := range l.clients {
+			if oldest == "" || c.seen.Before(at) {
+				oldest, at = ip, c.seen
+			}
+		}
+		delete(l.clients, oldest)
 	}
 }
