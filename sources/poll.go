@@ -57,6 +57,7 @@ func (s *Service) RunNow(ctx context.Context, id int64) (RunDocument, error) {
 	if err != nil {
 		return RunDocument{}, err
 	}
+	s.record(ctx, "source.run", id, src.URL)
 	run, err := s.poll(ctx, src)
 	if err != nil {
 		return RunDocument{}, err

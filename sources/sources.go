@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"herald/audit"
 	"herald/internal/outbound"
 	"herald/releases"
 	"herald/store"
@@ -40,8 +41,11 @@ const (
 type Options struct {
 	BaseURL string
 	Logger  *slog.Logger
-	Now     func() time.Time
-	Poll    time.Duration // how often the leader looks for due sources (default 5 s)
+	// Audit records every change made to sources and every poll asked for
+	// (SPEC 7.3, source.*); nil records nothing.
+	Audit *audit.Recorder
+	Now   func() time.Time
+	Poll  time.Duration // how often the leader looks for due sources (default 5 s)
 }
 
 // Service manages sources and polls them.
@@ -233,6 +237,7 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Source, error) {
 		return store.Source{}, err
 	}
 	s.log.Info("source created", "source_id", src.ID)
+	s.record(ctx, "source.create", src.ID, src.URL)
 	return src, nil
 }
 
@@ -263,12 +268,28 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Source,
 		}
 		return tx.UpdateSource(ctx, &src)
 	})
+	if err == nil {
+		s.record(ctx, "source.update", src.ID, src.URL)
+	}
 	return src, err
 }
 
 // Delete removes a source (its releases stay).
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	return s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteSource(ctx, id) })
+	err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteSource(ctx, id) })
+	if err == nil {
+		s.record(ctx, "source.delete", id, "")
+	}
+	return err
+}
+
+// record writes an audit entry about source id.
+func (s *Service) record(ctx context.Context, action string, id int64, url string) {
+	d := map[string]any{}
+	if url != "" {
+		d["url"] = url
+	}
+	s.opts.Audit.Record(ctx, audit.Entry{Action: action, Target: "source:" + strconv.FormatInt(id, 10), Details: d})
 }
 
 // RunDocument is a poll as the API shows it.

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"herald/audit"
 	"herald/internal/outbound"
 	"herald/releases"
 	"herald/store"
@@ -26,6 +27,9 @@ import (
 type Options struct {
 	BaseURL string // herald's own URL: a webhook may not point at it
 	Logger  *slog.Logger
+	// Audit records every change made to webhooks (SPEC 7.3, webhook.*);
+	// nil records nothing.
+	Audit *audit.Recorder
 	// Timeout bounds one post (default 15 s): a receiver that hangs is cut
 	// off and tried again later.
 	Timeout time.Duration
@@ -179,6 +183,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Document, error) {
 		return Document{}, err
 	}
 	s.log.Info("webhook created", "webhook_id", w.ID)
+	s.record(ctx, "webhook.create", w)
 	d := NewDocument(w)
 	d.Secret = w.Secret
 	return d, nil
@@ -208,6 +213,7 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Webhook
 	})
 	if err == nil {
 		s.log.Info("webhook updated", "webhook_id", id)
+		s.record(ctx, "webhook.update", w)
 	}
 	return w, err
 }
@@ -217,8 +223,18 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 	err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteWebhook(ctx, id) })
 	if err == nil {
 		s.log.Info("webhook deleted", "webhook_id", id)
+		s.record(ctx, "webhook.delete", store.Webhook{ID: id})
 	}
 	return err
+}
+
+// record writes an audit entry about webhook w (never its secret).
+func (s *Service) record(ctx context.Context, action string, w store.Webhook) {
+	d := map[string]any{}
+	if w.URL != "" {
+		d = map[string]any{"url": w.URL, "events": w.Events, "active": w.Active}
+	}
+	s.opts.Audit.Record(ctx, audit.Entry{Action: action, Target: "webhook:" + strconv.FormatInt(w.ID, 10), Details: d})
 }
 
 // DeliveryDocument is a delivery as the API shows it, with every attempt.

@@ -57,7 +57,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 		AllowPrivate: cfg.OutboundAllowPrivate,
 	})
 	a.releases = releases.New(db, releases.Options{Logger: log.With("component", "releases"), BaseURL: cfg.BaseURL, Audit: a.audit})
-	a.sources = sources.New(db, a.outbound, a.releases, sources.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "sources")})
+	a.sources = sources.New(db, a.outbound, a.releases, sources.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "sources"), Audit: a.audit})
 	if a.secret, err = a.linkSecret(ctx); err != nil {
 		db.Close()
 		return nil, err

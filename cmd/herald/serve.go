@@ -97,7 +97,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 
-	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks")})
+	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks"), Audit: a.audit})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources,
 			Staff: a.staff, Audit: a.db, Limits: a.db})
