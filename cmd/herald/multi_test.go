@@ -124,19 +124,30 @@ func TestMultiInstance_SharePostgres(t *testing.T) {
 // every topic and region.
 func seedImmediate(t *testing.T, dsn string, n int) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
+	db, _ := seedDB(t, dsn, n, func(i int) store.SeedSubscriber {
+		return store.SeedSubscriber{Email: fmt.Sprintf("reader%d@example.net", i), Cadence: "immediate"}
+	})
+	db.Close()
+}
+
+// seedDB opens the database at dsn and seeds the n subscribers mk makes;
+// the caller closes it.
+func seedDB(t *testing.T, dsn string, n int, mk func(i int) store.SeedSubscriber) (*store.DB, []int64) {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	subs := make([]store.SeedSubscriber, n)
 	for i := range subs {
-		subs[i] = store.SeedSubscriber{Email: fmt.Sprintf("reader%d@example.net", i), Cadence: "immediate"}
+		subs[i] = mk(i)
 	}
-	if _, err := db.SeedSubscribers(ctx, subs); err != nil {
+	ids, err := db.SeedSubscribers(context.Background(), subs)
+	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
+	return db, ids
 }
 
 func get(t *testing.T, url string) string {

@@ -157,19 +157,10 @@ func TestServe_DatabaseLostMidRun(t *testing.T) {
 func queueNotices(t *testing.T, dsn string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, ids := seedDB(t, dsn, n, func(i int) store.SeedSubscriber {
+		return store.SeedSubscriber{Email: fmt.Sprintf("waiting%d@example.net", i), Status: "pending"}
+	})
 	defer db.Close()
-	subs := make([]store.SeedSubscriber, n)
-	for i := range subs {
-		subs[i] = store.SeedSubscriber{Email: fmt.Sprintf("waiting%d@example.net", i), Status: "pending"}
-	}
-	ids, err := db.SeedSubscribers(ctx, subs)
-	if err != nil {
-		t.Fatal(err)
-	}
 	items := make([]store.OutboxItem, len(ids))
 	for i, id := range ids {
 		items[i], _ = mailer.NoticeItem(mailer.KindConfirm, id, fmt.Sprintf("confirm:%d", id), mailer.NoticeData{ConfirmURL: "http://127.0.0.1/c"})
