@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"herald/cluster"
 	"herald/store/storetest"
@@ -64,7 +63,7 @@ func TestNode_OneLeaderAndTakeover(t *testing.T) {
 	if b.node.IsLeader() || b.running.Load() != 0 || a.running.Load() != 1 {
 		t.Fatalf("leaders: a=%v b=%v, jobs a=%d b=%d", a.node.IsLeader(), b.node.IsLeader(), a.running.Load(), b.running.Load())
 	}
-	if g := testutil.ToFloat64(gauge(t, a.reg, "herald_leader")); g != 1 {
+	if g := gauge(t, a.reg, "herald_leader"); g != 1 {
 		t.Fatalf("a's herald_leader = %v", g)
 	}
 	a.stop()
@@ -74,12 +73,13 @@ func TestNode_OneLeaderAndTakeover(t *testing.T) {
 	}
 	wait(t, "b to take over", func() bool { return b.node.IsLeader() && b.running.Load() == 1 })
 	wait(t, "b to count one instance", func() bool { return b.peers.Load() == 1 })
-	if g := testutil.ToFloat64(gauge(t, b.reg, "herald_leader")); g != 1 {
+	if g := gauge(t, b.reg, "herald_leader"); g != 1 {
 		t.Fatalf("b's herald_leader = %v", g)
 	}
 }
 
-func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
+// gauge reads an unlabelled gauge from reg.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -87,11 +87,9 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Colle
 	}
 	for _, mf := range mfs {
 		if mf.GetName() == name {
-			g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name})
-			g.Set(mf.GetMetric()[0].GetGauge().GetValue())
-			return g
+			return mf.GetMetric()[0].GetGauge().GetValue()
 		}
 	}
 	t.Fatalf("no metric %s", name)
-	return nil
+	return 0
 }

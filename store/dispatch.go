@@ -245,22 +245,13 @@ func (db *DB) Alert(ctx context.Context, id int64) (Alert, error) {
 // PendingAutoAlerts lists releases that went live, are live at now, and have
 // not had their automatic alert yet, oldest first.
 func (db *DB) PendingAutoAlerts(ctx context.Context, now time.Time) ([]int64, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id FROM releases
+	ids, err := scanIDs(db.read.QueryContext(ctx, `SELECT id FROM releases
 		WHERE live_at IS NOT NULL AND auto_alert_at IS NULL AND status = 'published' AND published_at <= ?
-		ORDER BY live_at, id`, ms(now))
+		ORDER BY live_at, id`, ms(now)))
 	if err != nil {
 		return nil, fmt.Errorf("store: pending auto alerts: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: pending auto alerts: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // MarkAutoAlerted records that a release's automatic alert is queued.

@@ -269,20 +269,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, opts ClaimOptions)
 }
 
 func (tx *Tx) queryIDs(ctx context.Context, st *sql.Stmt, args ...any) ([]int64, error) {
-	rows, err := tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...))
 }
 
 func (tx *Tx) claim(ctx context.Context, now time.Time, lease time.Duration, ids []int64) ([]OutboxMessage, error) {

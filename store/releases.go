@@ -432,21 +432,9 @@ func (db *DB) MarkLive(ctx context.Context, now time.Time) ([]int64, error) {
 // MarkLive is DB.MarkLive inside a transaction (the caller records what
 // going live causes in the same one).
 func (tx *Tx) MarkLive(ctx context.Context, now time.Time) ([]int64, error) {
-	var ids []int64
-	rows, err := tx.tx.QueryContext(ctx, `UPDATE releases SET live_at = ?
-		WHERE live_at IS NULL AND status = 'published' AND published_at <= ? RETURNING id`, ms(now), ms(now))
+	ids, err := scanIDs(tx.tx.QueryContext(ctx, `UPDATE releases SET live_at = ?
+		WHERE live_at IS NULL AND status = 'published' AND published_at <= ? RETURNING id`, ms(now), ms(now)))
 	if err != nil {
-		return nil, fmt.Errorf("store: mark live: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: mark live: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: mark live: %w", err)
 	}
 	return ids, nil

@@ -208,6 +208,24 @@ func fromNullMS(v sql.NullInt64) time.Time {
 	return fromMS(v.Int64)
 }
 
+// scanIDs reads a one-column result of ids (a query's rows and error as
+// they come) and closes it.
+func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	if n <= 0 {

@@ -202,7 +202,7 @@ func (w *SubscriberWriter) Flush(ctx context.Context) error {
 		head, row, _ := strings.Cut(insertSubscriber, "VALUES ")
 		row = strings.TrimSuffix(row, " RETURNING id")
 		q := head + "VALUES " + strings.Repeat(row+", ", len(chunk)-1) + row + " RETURNING id, email"
-		args := make([]any, 0, 19*len(chunk))
+		args := make([]any, 0, 20*len(chunk))
 		for _, s := range chunk {
 			args = append(args, subscriberArgs(s)...)
 			args = append(args, ms(s.CreatedAt))

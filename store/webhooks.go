@@ -249,22 +249,9 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, limit i
 // lease lapsed. On PostgreSQL rows another instance is claiming are passed
 // over.
 func (tx *Tx) dueIDs(ctx context.Context, table string, now time.Time, limit int) ([]int64, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT id FROM `+table+`
+	return scanIDs(tx.tx.QueryContext(ctx, `SELECT id FROM `+table+`
 		WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until < ?)
-		ORDER BY next_attempt_at, id LIMIT ?`+tx.e.skipLocked, ms(now), ms(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+		ORDER BY next_attempt_at, id LIMIT ?`+tx.e.skipLocked, ms(now), ms(now), limit))
 }
 
 // WebhookResult is the outcome of one attempt.
