@@ -56,9 +56,10 @@ awk -v n="$n" 'BEGIN {
 
 measure() { # label, command...: wall seconds and peak RSS of one process
   local label="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > "$out/last.out" 2> "$out/last.err" || { cat "$out/last.err"; exit 1; }
-  read -r secs kb < "$out/time.txt"
-  printf "%-34s %6.2f s  %6.1f MB peak RSS   %s\n" "$label" "$secs" "$(awk -v k="$kb" 'BEGIN{print k/1024}')" "$(tail -n1 "$out/last.out")"
+  /usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" "$@" > "$out/last.out" 2> "$out/last.err" || { cat "$out/last.err"; exit 1; }
+  read -r secs kb usr sys < "$out/time.txt"
+  printf "%-34s %6.2f s  %6.1f MB peak RSS  %6.2f s CPU   %s\n" "$label" "$secs" "$(awk -v k="$kb" 'BEGIN{print k/1024}')" \
+    "$(awk -v u="$usr" -v s="$sys" 'BEGIN{print u+s}')" "$(tail -n1 "$out/last.out")"
 }
 
 measure "import $n subscribers" "$out/herald" subscribers import --quiet "$out/subscribers.csv"

@@ -93,16 +93,10 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 	if req.Audience == AudienceImmediate {
 		cadences = []string{CadenceImmediate}
 	}
-	var after int64
-	for {
-		n, last, err := s.alertBatch(ctx, set, &res, req.DryRun, req.Origin, cadences, after, now)
-		if err != nil {
-			return res, err
-		}
-		if n < batchSize {
-			break
-		}
-		after = last
+	if err := s.fanOut(ctx, cadences, func(aud []store.Audience) error {
+		return s.alertBatch(ctx, set, &res, req.DryRun, req.Origin, aud, now)
+	}); err != nil {
+		return res, err
 	}
 	if !req.DryRun {
 		if err := s.db.FinishAlertFanout(ctx, res.AlertID, s.now()); err != nil {
@@ -121,28 +115,59 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 	return res, nil
 }
 
-// alertBatch handles one batch of subscribers after id `after`; it returns
-// how many subscribers it read and the last id.
+// fanOut reads the active subscribers of cadences (all when empty) in
+// batches of batchSize, by id, and hands each batch to write. The next
+// batch is read while write handles this one, on its own connection.
+func (s *Service) fanOut(ctx context.Context, cadences []string, write func([]store.Audience) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		aud []store.Audience
+		err error
+	}
+	next := make(chan batch, 1)
+	go func() {
+		defer close(next)
+		var after int64
+		for {
+			aud, err := s.db.Audience(ctx, store.AudienceFilter{Cadences: cadences, AfterID: after, Limit: batchSize})
+			select {
+			case next <- batch{aud, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(aud) < batchSize {
+				return
+			}
+			after = aud[len(aud)-1].ID
+		}
+	}()
+	for b := range next {
+		if b.err != nil {
+			return b.err
+		}
+		if len(b.aud) == 0 {
+			return nil
+		}
+		if err := write(b.aud); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// alertBatch queues the alert for one batch of subscribers.
 func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertResult, dry bool, origin string,
-	cadences []string, after int64, now time.Time) (int, int64, error) {
-	var n, added int
-	last := after
+	aud []store.Audience, now time.Time) error {
+	var added int
 	byCadence, byLanguage := map[string]int{}, map[string]int{}
 	// The closure may run twice (a retried transaction): it only sets the
 	// values above, which are added to res once it committed.
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		n, added, last = 0, 0, after
+		added = 0
 		clear(byCadence)
 		clear(byLanguage)
-		aud, err := tx.Audience(ctx, store.AudienceFilter{Cadences: cadences, AfterID: after, Limit: batchSize})
-		if err != nil {
-			return err
-		}
-		n = len(aud)
-		if n == 0 {
-			return nil
-		}
-		last = aud[n-1].ID
+		n := len(aud)
 		items := make([]store.OutboxItem, 0, n)
 		whom := make([]*store.Audience, 0, n)
 		keys := make([]string, 0, n)
@@ -164,6 +189,7 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 		// A dry run asks which keys exist; a real run learns it from the
 		// insert itself (ON CONFLICT DO NOTHING).
 		fresh := make([]bool, len(items))
+		var err error
 		if dry {
 			had, err := tx.QueuedKeys(ctx, keys)
 			if err != nil {
@@ -188,7 +214,7 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 		return tx.AddAlertRecipients(ctx, res.AlertID, added)
 	})
 	if err != nil {
-		return n, last, err
+		return err
 	}
 	res.Recipients += added
 	for k, v := range byCadence {
@@ -197,7 +223,7 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 	for k, v := range byLanguage {
 		res.ByLanguage[k] += v
 	}
-	return n, last, nil
+	return nil
 }
 
 // alertKey is the outbox idempotency key of an alert: one per subscriber and

@@ -84,17 +84,12 @@ func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResul
 			return res, err
 		}
 	}
-	passes := []digestPass{{tz: req.Timezone, period: req.Period}}
+	pass := digestPass{tz: req.Timezone, period: req.Period}
 	if req.Period.IsZero() {
-		var err error
-		if passes, err = s.staffPasses(ctx, req.Cadence, sched, until); err != nil {
-			return res, err
-		}
+		pass = s.staffPass(sched, until)
 	}
-	for _, p := range passes {
-		if err := s.digestPass(ctx, w, req, p, &res); err != nil {
-			return res, err
-		}
+	if err := s.digestPass(ctx, w, req, pass, &res); err != nil {
+		return res, err
 	}
 	if !req.DryRun {
 		if err := s.db.FinishDigestRun(ctx, res.RunID, res.Recipients, s.now()); err != nil {
@@ -113,31 +108,37 @@ func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResul
 	return res, nil
 }
 
-// digestPass is one time zone of a run at its period.
+// digestPass is one walk over subscribers: a scheduled run's time zone at
+// its period, or a staff run's every zone (periodOf).
 type digestPass struct {
 	tz     string
-	period time.Time
-	staff  bool // record the period only for those who get a digest
+	period time.Time // a staff run: now, later than every zone's period
+	staff  bool      // record the period only for those who get a digest
+	// periodOf, for a staff run, is the current period in a time zone; a
+	// subscriber who had that period's digest is passed over.
+	periodOf func(tz string) time.Time
 }
 
-// staffPasses returns one pass per time zone of the cadence's active
-// subscribers, at the current period there.
-func (s *Service) staffPasses(ctx context.Context, cadence string, sched cron.Schedule, now time.Time) ([]digestPass, error) {
-	tzs, err := s.db.DigestTimezones(ctx, cadence)
-	if err != nil {
-		return nil, err
-	}
-	passes := make([]digestPass, 0, len(tzs))
-	for _, tz := range tzs {
+// staffPass returns the pass of a staff run: one walk over the cadence's
+// active subscribers of every time zone, each at the current period in
+// their own zone. (One pass per time zone rewrote every page of the
+// subscribers table once per zone: each zone's subscribers are spread
+// over all of it.)
+func (s *Service) staffPass(sched cron.Schedule, now time.Time) digestPass {
+	periods := map[string]time.Time{}
+	return digestPass{period: now, staff: true, periodOf: func(tz string) time.Time {
+		if p, ok := periods[tz]; ok {
+			return p
+		}
 		period := now
 		if loc, err := time.LoadLocation(tz); err == nil {
 			if p := prevFire(sched, now, loc); !p.IsZero() {
 				period = p
 			}
 		}
-		passes = append(passes, digestPass{tz: tz, period: period, staff: true})
-	}
-	return passes, nil
+		periods[tz] = period
+		return period
+	}}
 }
 
 func (s *Service) digestPass(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult) error {
@@ -175,12 +176,18 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 			return err
 		}
 		items := make([]store.OutboxItem, 0, len(aud))
-		done := make([]int64, 0, len(aud)) // whose watermark and period move
+		done := map[int64][]int64{} // period (Unix ms) -> whose watermark and period move to it
 		keys := make([]string, 0, len(aud))
 		for i := range aud {
 			a := &aud[i]
+			period := p.period
+			if p.periodOf != nil {
+				if period = p.periodOf(a.Timezone); !a.DigestPeriod.Before(period) {
+					continue // had this period's digest
+				}
+			}
 			if !p.staff {
-				done = append(done, a.ID)
+				done[period.UnixMilli()] = append(done[period.UnixMilli()], a.ID)
 			}
 			since := watermark(a, w.until)
 			picks := set.digestFor(a, since, w.until)
@@ -200,7 +207,7 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 			items = append(items, store.OutboxItem{IdemKey: key, Kind: "digest", SubscriberID: a.ID,
 				DigestRunID: res.RunID, Payload: string(payload)})
 			if p.staff {
-				done = append(done, a.ID)
+				done[period.UnixMilli()] = append(done[period.UnixMilli()], a.ID)
 			}
 		}
 		if req.DryRun {
@@ -214,7 +221,12 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 		if queued, err = tx.Enqueue(ctx, w.until, items); err != nil {
 			return err
 		}
-		return tx.SetDigestWatermarks(ctx, done, w.until, p.period)
+		for period, ids := range done {
+			if err := tx.SetDigestWatermarks(ctx, ids, w.until, time.UnixMilli(period)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil {
 		res.Recipients += queued

@@ -47,6 +47,20 @@ type AudienceFilter struct {
 // inside the write transaction of the batch, so that a concurrent run (the
 // CLI beside the daemon) sees this batch's watermarks once it commits.
 func (tx *Tx) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error) {
+	return audience(ctx, tx.tx, tx.e, f)
+}
+
+// Audience reads the next batch of active subscribers outside any write
+// transaction, from a reading connection: an alert's fan-out reads the
+// next batch while it writes this one (its idempotency keys make a batch
+// read twice harmless, and the mailer checks each subscriber's status when
+// it sends). f.Lock is ignored.
+func (db *DB) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error) {
+	f.Lock = false
+	return audience(ctx, db.read, db.e, f)
+}
+
+func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Audience, error) {
 	q := `SELECT id, language, cadence, timezone, topics, regions, confirmed_at, digest_since, digest_period
 		FROM subscribers WHERE status = 'active' AND id > ?`
 	args := []any{f.AfterID}
@@ -70,10 +84,10 @@ func (tx *Tx) Audience(ctx context.Context, f AudienceFilter) ([]Audience, error
 	}
 	q += " ORDER BY id LIMIT ?"
 	if f.Lock {
-		q += tx.e.forUpdate
+		q += e.forUpdate
 	}
 	args = append(args, f.Limit)
-	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	rows, err := c.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: audience: %w", err)
 	}

@@ -527,6 +527,19 @@ func (db *DB) writeStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// preparedStmt returns q when it was prepared on the write pool before this
+// transaction began (see writeStmt), else nil: preparing it now would wait
+// for the connection this transaction holds.
+func (tx *Tx) preparedStmt(q string) *sql.Stmt {
+	if tx.db == nil {
+		return nil
+	}
+	if s, ok := tx.db.stmts.Load(q); ok {
+		return s.(*sql.Stmt)
+	}
+	return nil
+}
+
 // MarkSubscriberBounced marks a subscriber bounced and cancels their queued
 // mail (SPEC 5.4: a permanent failure stops all mail to them).
 func (db *DB) MarkSubscriberBounced(ctx context.Context, now time.Time, subscriberID int64) error {

@@ -134,6 +134,7 @@ const writeCheckEvery = 5 * time.Second
 type Tx struct {
 	tx txConn
 	e  *engine
+	db *DB
 }
 
 // maxTxAttempts bounds how often InTx runs a transaction that lost a race.
@@ -165,7 +166,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Tx{tx: txConn{tx, db.e}, e: db.e}); err != nil {
+	if err := fn(&Tx{tx: txConn{tx, db.e}, e: db.e, db: db}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

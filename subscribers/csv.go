@@ -122,57 +122,108 @@ func (s *Service) importCSV(ctx context.Context, r io.Reader, opts ImportOptions
 	if err != nil {
 		return res, err
 	}
-	batch := make([]importRow, 0, ImportBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := s.importBatch(ctx, batch, opts.Consent, &res); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		if opts.Progress != nil {
-			opts.Progress(res)
-		}
-		return nil
+	if err := s.db.PrepareSubscriberWrites(ctx); err != nil {
+		return res, err
 	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	// Reading and checking rows (one core) runs beside writing the
+	// previous batch (the database's work): a batch is parsed while the one
+	// before it is written.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan parsedBatch, 1)
+	go readBatches(rctx, cr, lim, v, cols, batches)
+	defer func() {
+		cancel()
+		for range batches { // wait until the reader stopped reading r
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) && !errors.Is(err, csv.ErrFieldCount) {
-			res.fail(pe.StartLine, fmt.Errorf("not valid CSV: %v", pe.Err))
-			continue
+	}()
+	for b := range batches {
+		for _, f := range b.fails {
+			res.fail(f.line, f.err)
 		}
-		if err != nil {
-			// The input stopped (cut short, a row over MaxCSVRow): what was
-			// read before stays imported; say where it stopped.
-			if ferr := flush(); ferr != nil {
-				return res, ferr
-			}
-			return res, &ReadError{Line: lim.stoppedAt(), Result: res, Err: err}
-		}
-		line, _ := cr.FieldPos(0)
-		row, err := parseRow(v, cols, rec)
-		if err != nil {
-			res.fail(line, err)
-			continue
-		}
-		row.line = line
-		batch = append(batch, row)
-		if len(batch) == ImportBatch {
-			if err := flush(); err != nil {
+		if len(b.rows) > 0 {
+			if err := s.importBatch(ctx, b.rows, opts.Consent, &res); err != nil {
 				return res, err
 			}
+			if opts.Progress != nil {
+				opts.Progress(res)
+			}
+		}
+		if b.stop != nil {
+			// The input stopped (cut short, a row over MaxCSVRow): what was
+			// read before stays imported; say where it stopped.
+			return res, &ReadError{Line: b.stopLine, Result: res, Err: b.stop}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return res, err
 	}
 	s.log.Info("subscribers imported", "added", res.Added, "updated", res.Updated, "skipped", res.Skipped, "errors", len(res.Errors)+res.ErrorsOmitted)
 	return res, nil
+}
+
+// parsedBatch is up to ImportBatch valid rows, the rows before them that
+// were not valid, and, last, why the input stopped early (stop).
+type parsedBatch struct {
+	rows     []importRow
+	fails    []rowFail
+	stop     error
+	stopLine int
+}
+
+type rowFail struct {
+	line int
+	err  error
+}
+
+// readBatches reads and checks the rows of cr, sending them in batches
+// until the input ends or ctx is done; it closes out when it returns.
+func readBatches(ctx context.Context, cr *csv.Reader, lim *rowLimiter, v *validator, cols map[string]int, out chan<- parsedBatch) {
+	defer close(out)
+	b := parsedBatch{rows: make([]importRow, 0, ImportBatch)}
+	send := func() bool {
+		select {
+		case out <- b:
+			b = parsedBatch{rows: make([]importRow, 0, ImportBatch)}
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			send()
+			return
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && !errors.Is(err, csv.ErrFieldCount) {
+			b.fails = append(b.fails, rowFail{pe.StartLine, fmt.Errorf("not valid CSV: %v", pe.Err)})
+			if len(b.fails) == ImportBatch && !send() {
+				return
+			}
+			continue
+		}
+		if err != nil {
+			b.stop, b.stopLine = err, lim.stoppedAt()
+			send()
+			return
+		}
+		line, _ := cr.FieldPos(0)
+		row, err := parseRow(v, cols, rec)
+		if err != nil {
+			b.fails = append(b.fails, rowFail{line, err})
+			if len(b.fails) == ImportBatch && !send() {
+				return
+			}
+			continue
+		}
+		row.line = line
+		b.rows = append(b.rows, row)
+		if len(b.rows) == ImportBatch && !send() {
+			return
+		}
+	}
 }
 
 // columns maps the known columns of a header to their index (-1: absent).
