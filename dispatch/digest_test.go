@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"fmt"
+	"herald/store"
 	"sync"
 	"testing"
 	"time"
@@ -201,5 +202,47 @@ func TestPrevFire_DST(t *testing.T) {
 	}
 	if got := dispatch.PrevFire("0 7 * * 1", time.Date(2026, 7, 9, 12, 0, 0, 0, time.UTC), time.UTC); !got.Equal(time.Date(2026, 7, 6, 7, 0, 0, 0, time.UTC)) {
 		t.Errorf("weekly = %v", got)
+	}
+}
+
+// A staff run walks every time zone at once and records, for each
+// subscriber, the period of their own zone: the scheduler then sends
+// nothing more in that period in Paris, and New York's next period (which
+// starts later) still gets its digest.
+func TestDigest_StaffRunRecordsEachZonesOwnPeriod(t *testing.T) {
+	f := newFixture(t)
+	// 06:00 UTC: 08:00 in Paris (today's 07:00 passed), 02:00 in New York
+	// (its current period began yesterday at 07:00).
+	f.clock.Set(time.Date(2026, 7, 6, 5, 30, 0, 0, time.UTC))
+	paris := f.subscriber(sub{email: "paris@example.org", cadence: "daily", tz: "Europe/Paris"})
+	ny := f.subscriber(sub{email: "ny@example.org", cadence: "daily", tz: "America/New_York"})
+	f.clock.Set(time.Date(2026, 7, 6, 6, 0, 0, 0, time.UTC))
+	r := f.release(rel{title: "Morning news", lang: "en", topics: []string{"migration"}})
+	res, err := f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"})
+	if err != nil || res.Recipients != 2 || res.Examined != 2 {
+		t.Fatalf("staff run = %+v, %v; want 2 digests of 2 subscribers", res, err)
+	}
+	for _, s := range []store.Subscriber{paris, ny} {
+		if got := f.digestIDs(s.ID); len(got) != 1 || got[0][0] != r.ID {
+			t.Fatalf("%s: digests %v", s.Email, got)
+		}
+	}
+	// A second staff run in the same periods sends nothing.
+	if res, _ := f.disp.RunDigest(f.ctx, dispatch.DigestRequest{Cadence: "daily"}); res.Recipients != 0 {
+		t.Fatalf("second staff run queued %d", res.Recipients)
+	}
+	// Paris's period is today's: nothing more from the scheduler today.
+	f.clock.Set(time.Date(2026, 7, 6, 9, 0, 0, 0, time.UTC))
+	f.release(rel{title: "Later news", lang: "en", topics: []string{"migration"}})
+	f.disp.RunScheduleOnce(f.ctx)
+	if len(f.digestIDs(paris.ID)) != 1 {
+		t.Fatal("Paris got a second digest in the period of the staff run")
+	}
+	// New York's staff-run period was yesterday's: today's 07:00 there
+	// (11:00 UTC) starts a new one, with the later release.
+	f.clock.Set(time.Date(2026, 7, 6, 11, 0, 30, 0, time.UTC))
+	f.disp.RunScheduleOnce(f.ctx)
+	if got := f.digestIDs(ny.ID); len(got) != 2 {
+		t.Fatalf("New York digests %v, want the staff run's and today's", got)
 	}
 }
