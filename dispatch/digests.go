@@ -86,7 +86,10 @@ func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResul
 	}
 	pass := digestPass{tz: req.Timezone, period: req.Period}
 	if req.Period.IsZero() {
-		pass = s.staffPass(sched, until)
+		var err error
+		if pass, err = s.staffPass(ctx, req.Cadence, sched, until); err != nil {
+			return res, err
+		}
 	}
 	if err := s.digestPass(ctx, w, req, pass, &res); err != nil {
 		return res, err
@@ -117,6 +120,7 @@ type digestPass struct {
 	// periodOf, for a staff run, is the current period in a time zone; a
 	// subscriber who had that period's digest is passed over.
 	periodOf func(tz string) time.Time
+	zones    map[string]time.Time // the periods periodOf knows, for the query
 }
 
 // staffPass returns the pass of a staff run: one walk over the cadence's
@@ -124,9 +128,10 @@ type digestPass struct {
 // their own zone. (One pass per time zone rewrote every page of the
 // subscribers table once per zone: each zone's subscribers are spread
 // over all of it.)
-func (s *Service) staffPass(sched cron.Schedule, now time.Time) digestPass {
+func (s *Service) staffPass(ctx context.Context, cadence string, sched cron.Schedule, now time.Time) (digestPass, error) {
 	periods := map[string]time.Time{}
-	return digestPass{period: now, staff: true, periodOf: func(tz string) time.Time {
+	p := digestPass{period: now, staff: true, zones: periods}
+	p.periodOf = func(tz string) time.Time {
 		if p, ok := periods[tz]; ok {
 			return p
 		}
@@ -138,7 +143,15 @@ func (s *Service) staffPass(sched cron.Schedule, now time.Time) digestPass {
 		}
 		periods[tz] = period
 		return period
-	}}
+	}
+	// The zones known now get their period in the query, which then
+	// passes over those who had it; a zone first seen during the walk is
+	// judged in Go (periodOf).
+	tzs, err := s.db.DigestTimezones(ctx, cadence)
+	for _, tz := range tzs {
+		p.periodOf(tz)
+	}
+	return p, err
 }
 
 func (s *Service) digestPass(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult) error {
@@ -165,7 +178,7 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 		n, queued, last = 0, 0, after
 		aud, err := tx.Audience(ctx, store.AudienceFilter{
 			Cadences: []string{req.Cadence}, Timezone: p.tz, DueFor: p.period, PeriodOnly: p.staff,
-			AfterID: after, Limit: batchSize, Lock: true,
+			ZoneDue: p.zones, AfterID: after, Limit: batchSize, Lock: true,
 		})
 		if err != nil || len(aud) == 0 {
 			return err

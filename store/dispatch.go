@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -33,8 +34,12 @@ type AudienceFilter struct {
 	// reaches subscribers confirmed after the period began, a scheduled
 	// run waits for their first full period.
 	PeriodOnly bool
-	AfterID    int64 // keyset pagination by id
-	Limit      int
+	// ZoneDue, with PeriodOnly, replaces DueFor for subscribers of the time
+	// zones it names: each zone's own period (a staff run over every
+	// zone); DueFor stays the bound of the others.
+	ZoneDue map[string]time.Time
+	AfterID int64 // keyset pagination by id
+	Limit   int
 	// Lock locks the batch's rows until the transaction ends (PostgreSQL;
 	// SQLite's write transactions are exclusive anyway): a digest run moves
 	// watermarks, and a second run at the same time (a staff run beside the
@@ -75,6 +80,19 @@ func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Au
 		args = append(args, f.Timezone)
 	}
 	switch {
+	case !f.DueFor.IsZero() && f.PeriodOnly && len(f.ZoneDue) > 0:
+		zones := make([]string, 0, len(f.ZoneDue))
+		for tz := range f.ZoneDue {
+			zones = append(zones, tz)
+		}
+		slices.Sort(zones) // one statement text for the same zones
+		q += " AND COALESCE(digest_period, 0) < CASE timezone"
+		for _, tz := range zones {
+			q += " WHEN ? THEN ?"
+			args = append(args, tz, ms(f.ZoneDue[tz]))
+		}
+		q += " ELSE ? END"
+		args = append(args, ms(f.DueFor))
 	case !f.DueFor.IsZero() && f.PeriodOnly:
 		q += " AND COALESCE(digest_period, 0) < ?"
 		args = append(args, ms(f.DueFor))
