@@ -88,10 +88,10 @@ func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Au
 		slices.Sort(zones) // one statement text for the same zones
 		q += " AND COALESCE(digest_period, 0) < CASE timezone"
 		for _, tz := range zones {
-			q += " WHEN ? THEN ?"
+			q += " WHEN ? THEN CAST(? AS BIGINT)"
 			args = append(args, tz, ms(f.ZoneDue[tz]))
 		}
-		q += " ELSE ? END"
+		q += " ELSE CAST(? AS BIGINT) END"
 		args = append(args, ms(f.DueFor))
 	case !f.DueFor.IsZero() && f.PeriodOnly:
 		q += " AND COALESCE(digest_period, 0) < ?"
