@@ -41,13 +41,7 @@ const (
 // other character (quotes, *, -, parentheses, operators' punctuation)
 // separates words; "AND", "NEAR" are words like any other.
 func SearchTerms(q string) []string {
-	if len(q) > MaxSearchInput {
-		n := MaxSearchInput
-		for n > 0 && !utf8.RuneStart(q[n]) {
-			n-- // do not cut a character in half
-		}
-		q = q[:n]
-	}
+	q, _ = TrimSearch(q)
 	q = strings.ToValidUTF8(q, " ")
 	var out []string
 	seen := map[string]bool{}
@@ -69,6 +63,26 @@ func SearchTerms(q string) []string {
 		}
 	}
 	return out
+}
+
+// TrimSearch cuts q to at most MaxSearchInput bytes, at a word's end (a
+// word cut in half would match nothing), and reports whether it cut.
+func TrimSearch(q string) (string, bool) {
+	if len(q) <= MaxSearchInput {
+		return q, false
+	}
+	n := MaxSearchInput
+	for n > 0 && !utf8.RuneStart(q[n]) {
+		n-- // do not cut a character in half
+	}
+	if r, _ := utf8.DecodeRuneInString(q[n:]); unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+		if i := strings.LastIndexFunc(q[:n], func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+		}); i > 0 {
+			n = i // the last whole word ends there
+		}
+	}
+	return q[:n], true
 }
 
 // SearchOrder orders search results.

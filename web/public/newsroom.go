@@ -71,11 +71,8 @@ func (s *Site) parseArchive(r *http.Request, tax *releases.Taxonomy) (archiveQue
 		}
 		a.untilT = t.AddDate(0, 0, 1)
 	}
-	a.q = strings.TrimSpace(vals.Get("q"))
-	if len(a.q) > store.MaxSearchInput {
-		a.trimmed = true
-		a.q = strings.ToValidUTF8(a.q[:store.MaxSearchInput], "")
-	}
+	a.q, a.trimmed = store.TrimSearch(strings.TrimSpace(vals.Get("q")))
+	a.q = strings.TrimSpace(a.q)
 	a.terms = store.SearchTerms(a.q)
 	if c := vals.Get("cursor"); c != "" {
 		pc, err := s.cursors.decode(c)
