@@ -127,7 +127,9 @@ type searchSQL struct {
 // sqliteSearch: FTS5 over the releases table (content='releases'), BM25
 // with a word of the title worth ten of the body and a summary's four.
 var sqliteSearch = searchSQL{
-	from:     "releases_fts JOIN releases r ON r.id = releases_fts.rowid",
+	// CROSS JOIN keeps the index outermost: SQLite would otherwise walk
+	// releases by date and run the full-text query once per row.
+	from:     "releases_fts CROSS JOIN releases r ON r.id = releases_fts.rowid",
 	match:    "releases_fts MATCH ?",
 	rank:     "-bm25(releases_fts, 10.0, 4.0, 1.0)",
 	snippets: "SELECT rowid, snippet(releases_fts, -1, char(2), char(3), '…', 28) FROM releases_fts WHERE releases_fts MATCH ? AND rowid IN (%s)",
@@ -165,25 +167,9 @@ func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, e
 	}
 	s := db.e.q.search
 	text := s.matchText(q.Terms)
-	where, args, err := q.Filter.where()
+	sqlText, args, err := db.searchStatement(q)
 	if err != nil {
 		return nil, err
-	}
-	where = append([]string{s.match}, where...)
-	args = append([]any{text}, args...)
-	order := "r.published_at DESC, r.id DESC"
-	if q.Order == ByRank {
-		order = s.rank + " DESC, " + order
-		for range s.rankArgs {
-			args = append(args, text)
-		}
-	}
-	sqlText := "SELECT " + releaseColumns + " FROM " + s.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
-	if q.Filter.Limit > 0 {
-		sqlText += " LIMIT " + strconv.Itoa(q.Filter.Limit)
-	}
-	if q.Order == ByRank && q.Offset > 0 {
-		sqlText += " OFFSET " + strconv.Itoa(q.Offset)
 	}
 	rs, err := db.scanReleases(ctx, sqlText, args...)
 	if err != nil {
@@ -204,6 +190,33 @@ func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, e
 		hits[i].Snippet = snips[hits[i].Release.ID]
 	}
 	return hits, nil
+}
+
+// searchStatement is the SQL of a search and its arguments.
+func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
+	s := db.e.q.search
+	text := s.matchText(q.Terms)
+	where, args, err := q.Filter.where()
+	if err != nil {
+		return "", nil, err
+	}
+	where = append([]string{s.match}, where...)
+	args = append([]any{text}, args...)
+	order := "r.published_at DESC, r.id DESC"
+	if q.Order == ByRank {
+		order = s.rank + " DESC, " + order
+		for range s.rankArgs {
+			args = append(args, text)
+		}
+	}
+	sqlText := "SELECT " + releaseColumns + " FROM " + s.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
+	if q.Filter.Limit > 0 {
+		sqlText += " LIMIT " + strconv.Itoa(q.Filter.Limit)
+	}
+	if q.Order == ByRank && q.Offset > 0 {
+		sqlText += " OFFSET " + strconv.Itoa(q.Offset)
+	}
+	return sqlText, args, nil
 }
 
 // snippets computes the snippets of one page of results only: marking
