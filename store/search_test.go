@@ -236,7 +236,7 @@ func TestSearchReleases_UsesTheIndex(t *testing.T) {
 			if !strings.Contains(lines[0], "VIRTUAL TABLE INDEX") || !strings.Contains(plan, "releases_fts") {
 				t.Errorf("SQLite does not start from the full-text index:\n%s", plan)
 			}
-			if !strings.Contains(plan, "INTEGER PRIMARY KEY") {
+			if !strings.Contains(plan, "COVERING INDEX releases_search_filter") {
 				t.Errorf("SQLite does not find releases by id:\n%s", plan)
 			}
 		}

@@ -29,3 +29,8 @@ END;
 
 -- The archive's language filter walks the date order of one language.
 CREATE INDEX releases_language_published ON releases (language, published_at DESC, id DESC);
+
+-- A search joins every matching release to check the archive's filters:
+-- read from this narrow index, not from rows whose long text comes first
+-- (language and dates sit after the body, on overflow pages).
+CREATE INDEX releases_search_filter ON releases (id, status, published_at, language);
