@@ -22,7 +22,13 @@ var copyTables = []string{
 // copySkipped are tables that belong to the database they are in: its
 // schema version, its cache counters, and what running instances hold.
 // previews and pow_used hold what expires within minutes.
+// (SQLite's search index, releases_fts, is no table of its own: triggers
+// rebuild it from the rows copied in.)
 var copySkipped = []string{"schema_migrations", "versions", "leases", "instances", "rate_limits", "previews", "pow_used"}
+
+// copyDerived are columns that the target computes itself (PostgreSQL's
+// generated search_vector): never read from the source, never written.
+var copyDerived = map[string]bool{"search_vector": true}
 
 // ErrNotEmpty means a copy's target already holds data.
 var ErrNotEmpty = errors.New("the target database is not empty")
@@ -128,9 +134,16 @@ func copyTable(ctx context.Context, db *DB, tx *Tx, table string, progress func(
 		return 0, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
+	all, err := rows.Columns()
 	if err != nil {
 		return 0, err
+	}
+	var cols []string
+	var keep []int
+	for i, c := range all {
+		if !copyDerived[c] {
+			cols, keep = append(cols, c), append(keep, i)
+		}
 	}
 	per := max(1, copyBatchValues/len(cols))
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
@@ -152,15 +165,17 @@ func copyTable(ctx context.Context, db *DB, tx *Tx, table string, progress func(
 		return nil
 	}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
+		vals := make([]any, len(all))
+		ptrs := make([]any, len(all))
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return n, err
 		}
-		batch = append(batch, vals...)
+		for _, i := range keep {
+			batch = append(batch, vals[i])
+		}
 		if len(batch) >= per*len(cols) {
 			if err := flush(); err != nil {
 				return n, err

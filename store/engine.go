@@ -69,6 +69,8 @@ type engineQueries struct {
 	// in the column order of insertSubscriber and returns (id, email).
 	// A test holds its columns to insertSubscriber's.
 	insertSubscribersArrays string
+	// search: full-text search of releases (search.go).
+	search searchSQL
 }
 
 // engineFor picks the engine of a DSN: postgres:// and postgresql:// URLs

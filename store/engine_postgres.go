@@ -40,6 +40,7 @@ func postgresEngine() *engine {
 FROM jsonb_each(?3::jsonb) AS m WHERE outbox.id = m.key::bigint AND outbox.state = 'sending'`,
 			deliveryDays:      fmt.Sprintf(deliveryDaysTemplate, "state"),
 			translationGroups: fmt.Sprintf(translationGroupsTemplate, "string_agg(DISTINCT language, ',')"),
+			search:            postgresSearch,
 			enqueueArrays: `INSERT INTO outbox (idem_key, kind, subscriber_id, to_addr, release_id, alert_id,
 	digest_run_id, payload, state, next_attempt_at, expires_at, created_at, updated_at)
 SELECT k, kind, sub, addr, rel, alert, run, payload, 'queued', nxt, exp, $11, $11

@@ -26,7 +26,9 @@ func sqliteEngine() *engine {
 		lockMigrations: func(context.Context, *DB) (func(), error) { return func() {}, nil }, // IMMEDIATE transactions already serialize
 		isRetryable:    func(error) bool { return false },
 		enqueueChunk:   64, // one statement per row costs more than the row itself
-		listTables:     `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+		// Ordinary tables only: a full-text index (virtual table) and its
+		// shadow tables are rebuilt from the rows, not data of their own.
+		listTables: `SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
 		// AUTOINCREMENT keeps its counter past the largest id inserted.
 		afterCopy: func(string) []string { return nil },
 		q: engineQueries{
@@ -36,6 +38,7 @@ func sqliteEngine() *engine {
 FROM json_each(?3) AS m WHERE outbox.id = CAST(m.key AS INTEGER) AND +outbox.state = 'sending'`,
 			deliveryDays:      fmt.Sprintf(deliveryDaysTemplate, "+state"),
 			translationGroups: fmt.Sprintf(translationGroupsTemplate, "GROUP_CONCAT(DISTINCT language)"),
+			search:            sqliteSearch,
 		},
 	}
 }

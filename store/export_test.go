@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // ExecForTest runs a statement in a transaction, for tests that need to
 // reach a state no public method produces.
@@ -42,4 +46,36 @@ func (db *DB) InsertOldSubscriberForTest(ctx context.Context, email string) (int
 // CountForTest counts a table's rows.
 func (db *DB) CountForTest(ctx context.Context, table string) (int64, error) {
 	return countRows(ctx, db.read, table)
+}
+
+// ExplainSearchForTest returns the query plan of a search, one line per
+// step (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL).
+func (db *DB) ExplainSearchForTest(ctx context.Context, q SearchQuery) (string, error) {
+	sqlText, args, err := db.searchStatement(q)
+	if err != nil {
+		return "", err
+	}
+	prefix := "EXPLAIN "
+	if db.e.name == "sqlite" {
+		prefix = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := db.read.QueryContext(ctx, prefix+sqlText, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		out = append(out, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return strings.Join(out, "\n"), rows.Err()
 }

@@ -22,7 +22,8 @@ var migrationFiles embed.FS
 // run in the migration's transaction right after its SQL file, by version.
 // Like the files, a shipped step is never edited.
 var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, e *engine) error{
-	6: migrateAddressKeys,
+	6:  migrateAddressKeys,
+	13: migrateSearchText,
 }
 
 type migration struct {

@@ -99,8 +99,8 @@ func (tx *Tx) SlugsWithBase(ctx context.Context, base string, except int64) (map
 
 const insertRelease = `INSERT INTO releases (guid, slug, title, summary, summary_derived, body, body_format,
 	body_html, url, dateline, language, translation_key, contacts, status, published_at, live_at,
-	created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	created_at, updated_at, search_text)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // InsertRelease stores a new release with its topics and regions and sets
 // r.ID. ErrConflict when the slug or guid is taken.
@@ -112,7 +112,7 @@ func (tx *Tx) InsertRelease(ctx context.Context, r *Release) error {
 	var id int64
 	err = tx.tx.QueryRowContext(ctx, insertRelease, r.GUID, r.Slug, r.Title, r.Summary, r.SummaryDerived,
 		r.Body, r.BodyFormat, r.BodyHTML, r.URL, r.Dateline, r.Language, r.TranslationKey, string(contacts),
-		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.CreatedAt), ms(r.UpdatedAt)).Scan(&id)
+		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.CreatedAt), ms(r.UpdatedAt), SearchText(r.BodyHTML)).Scan(&id)
 	if isUnique(err) {
 		return fmt.Errorf("store: insert release %q: %w", r.Slug, ErrConflict)
 	}
@@ -125,7 +125,7 @@ func (tx *Tx) InsertRelease(ctx context.Context, r *Release) error {
 
 const updateRelease = `UPDATE releases SET slug = ?, title = ?, summary = ?, summary_derived = ?, body = ?,
 	body_format = ?, body_html = ?, url = ?, dateline = ?, language = ?, translation_key = ?, contacts = ?,
-	status = ?, published_at = ?, live_at = ?, updated_at = ?
+	status = ?, published_at = ?, live_at = ?, updated_at = ?, search_text = ?
 WHERE id = ?`
 
 // UpdateRelease rewrites every editable column of r (its id and guid stay).
@@ -136,7 +136,7 @@ func (tx *Tx) UpdateRelease(ctx context.Context, r *Release) error {
 	}
 	res, err := tx.tx.ExecContext(ctx, updateRelease, r.Slug, r.Title, r.Summary, r.SummaryDerived, r.Body,
 		r.BodyFormat, r.BodyHTML, r.URL, r.Dateline, r.Language, r.TranslationKey, string(contacts),
-		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.UpdatedAt), r.ID)
+		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.UpdatedAt), SearchText(r.BodyHTML), r.ID)
 	if isUnique(err) {
 		return fmt.Errorf("store: update release %d: %w", r.ID, ErrConflict)
 	}
@@ -272,6 +272,7 @@ type ReleaseFilter struct {
 	TranslationKeys []string
 	SoloIDs         []int64
 	PublishedAfter  time.Time // non-zero: published strictly after this
+	From, Until     time.Time // non-zero: published at or after From, before Until
 	After           *Cursor   // keyset pagination: strictly older than this
 	Limit           int
 }
@@ -284,6 +285,27 @@ type Cursor struct {
 
 // ReleaseList returns releases newest first (published_at, then id).
 func (db *DB) ReleaseList(ctx context.Context, f ReleaseFilter) ([]Release, error) {
+	where, args, err := f.where()
+	if err != nil {
+		return nil, err
+	}
+	q := "SELECT " + releaseColumns + " FROM releases r"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY r.published_at DESC, r.id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	out, err := db.scanReleases(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list releases: %w", err)
+	}
+	return out, nil
+}
+
+// where is the filter as conditions on releases r and their arguments.
+func (f ReleaseFilter) where() ([]string, []any, error) {
 	var where []string
 	var args []any
 	in := func(col string, vals []string) string {
@@ -329,40 +351,44 @@ func (db *DB) ReleaseList(ctx context.Context, f ReleaseFilter) ([]Release, erro
 	case "embargoed":
 		where, args = append(where, "r.status = 'published' AND r.published_at > ?"), append(args, ms(f.LiveAt))
 	default:
-		return nil, fmt.Errorf("store: unknown release status filter %q", f.Status)
+		return nil, nil, fmt.Errorf("store: unknown release status filter %q", f.Status)
 	}
 	if !f.PublishedAfter.IsZero() {
 		where, args = append(where, "r.published_at > ?"), append(args, ms(f.PublishedAfter))
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "r.published_at >= ?"), append(args, ms(f.From))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "r.published_at < ?"), append(args, ms(f.Until))
 	}
 	if f.After != nil {
 		p := ms(f.After.PublishedAt)
 		where = append(where, "(r.published_at < ? OR (r.published_at = ? AND r.id < ?))")
 		args = append(args, p, p, f.After.ID)
 	}
-	q := "SELECT " + releaseColumns + " FROM releases r"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY r.published_at DESC, r.id DESC"
-	if f.Limit > 0 {
-		q += " LIMIT " + strconv.Itoa(f.Limit)
-	}
+	return where, args, nil
+}
+
+// scanReleases runs a query of releaseColumns and loads the terms of what
+// it found.
+func (db *DB) scanReleases(ctx context.Context, q string, args ...any) ([]Release, error) {
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list releases: %w", err)
+		return nil, err
 	}
 	var out []Release
 	for rows.Next() {
 		r, err := scanRelease(rows)
 		if err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("store: list releases: %w", err)
+			return nil, err
 		}
 		out = append(out, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list releases: %w", err)
+		return nil, err
 	}
 	return out, loadTerms(ctx, db.read, out)
 }

@@ -73,7 +73,7 @@ type Deps struct {
 	// Subscribers serves the subscription pages; nil leaves them out.
 	Subscribers *subscribers.Service
 	Releases    *releases.Service // public pages and the console
-	Store       feeds.Lister      // lists live releases for the home page
+	Store       public.Store      // lists and searches live releases
 	Feeds       *feeds.Service    // feed documents; nil leaves the feed routes out
 	// Limits keeps rate-limit counters in the database, shared by every
 	// instance; nil keeps them in this process.
@@ -105,7 +105,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger, FormOrigins: opts.FormOrigins}, public.Deps{
+	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger, FormOrigins: opts.FormOrigins, Secret: opts.Secret}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
 		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits, Hub: deps.Hub,
 	})

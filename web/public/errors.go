@@ -3,6 +3,7 @@ package public
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"herald/web/ui"
 )
@@ -19,16 +20,26 @@ type errorView struct {
 	Message string
 }
 
-// pageError answers an error of the home and release pages.
+// pageError answers an error of the newsroom's pages (home, archive,
+// terms, search, releases) in the page's language. A 400 says what was
+// wrong with the query (Msg is written for the client, in English).
 func (s *Site) pageError(w http.ResponseWriter, r *http.Request, e *ui.Error) {
+	lang := pageLang(r, e.Lang)
 	title, msg := http.StatusText(e.Status), e.Msg
 	switch {
 	case e.Status >= http.StatusInternalServerError:
-		title, msg = "Internal error", "The page could not be shown. Please try again later."
-	case e.Code == ui.CodeNotFound:
+		title, msg = ui.T(lang, "err_internal_title"), ui.T(lang, "err_internal")
+	case e.Code == ui.CodeNotFound && strings.HasPrefix(r.URL.Path, "/releases/"):
 		title, msg = "Release not found", "There is no published release at this address."
+	case e.Code == ui.CodeNotFound:
+		title, msg = ui.T(lang, "err_not_found_title"), ui.T(lang, "err_not_found")
+	case e.Field == "cursor":
+		title, msg = ui.T(lang, "err_bad_request"), ui.T(lang, "err_bad_cursor")
+	case e.Status == http.StatusBadRequest:
+		title = ui.T(lang, "err_bad_request")
 	}
-	v := errorView{Page: s.meta("en", title), Title: title, Message: msg}
+	w.Header().Set("Cache-Control", "no-store")
+	v := errorView{Page: s.meta(lang, title), Title: title, Message: msg}
 	if err := s.pages.Render(w, e.Status, "error.html", v); err != nil {
 		s.log.Error("rendering the error page failed", "err", err)
 		http.Error(w, fmt.Sprintf("%d %s", e.Status, title), e.Status)

@@ -24,6 +24,7 @@ import (
 // httptest through the same middleware as `herald serve`.
 type feedSite struct {
 	srv   *httptest.Server
+	site  *Site
 	h     http.Handler
 	rel   *releases.Service
 	clock *siteClock
@@ -76,7 +77,7 @@ func newFeedSite(t testing.TB) *feedSite {
 	h := ui.Instrument(reg, log, ui.Recover(log, ui.SecurityHeaders(mux)))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &feedSite{srv: srv, h: h, rel: rel, clock: c}
+	return &feedSite{srv: srv, site: w, h: h, rel: rel, clock: c}
 }
 
 // add creates a release; in is completed with a body and a topic.

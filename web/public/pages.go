@@ -4,6 +4,7 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,37 +20,23 @@ const indexSize = 20
 // pageCacheControl lets browsers reuse a public page briefly.
 const pageCacheControl = "public, max-age=60"
 
-// indexCache holds the home page rendered for one releases version, so that
-// a busy home page costs one query per change rather than one per visit.
+// indexCache holds the home page rendered, per page language, for one
+// releases version, so that a busy home page costs one query per change
+// rather than one per visit.
 type indexCache struct {
-	mu   sync.Mutex
-	v    int64
-	body []byte
+	mu     sync.Mutex
+	v      int64
+	byLang map[string][]byte
 }
 
-// termLink is a topic or region with the URL of its feed.
+// termLink is a topic or region with the URLs of its page and its feed.
 type termLink struct {
-	Name, Feed string
+	Name, Feed, Page string
 }
 
 // feedLink is a feed offered on a page.
 type feedLink struct {
 	Name, Href, Type string
-}
-
-// releaseCard is a release in the home page's list.
-type releaseCard struct {
-	Title, URL, Lang, Dir, Dateline, Summary string
-	Date                                     ui.DateView
-}
-
-// indexView is the data of index.html.
-type indexView struct {
-	Page     ui.PageMeta
-	Releases []releaseCard
-	Feeds    []feedLink
-	Topics   []termLink
-	Regions  []termLink
 }
 
 // contactView is a press contact; Tel is a tel: URL made of the phone's
@@ -74,12 +61,19 @@ type releaseView struct {
 	Body                  template.HTML // sanitized when stored (bluemonday)
 	Canonical             string        // the organization's own URL, if any
 	Translations          []translationLink
+	SEO                   seoView
 }
 
+// indexPage: GET /, the newest releases (SPEC 10). With a query string it
+// is the archive's first page with those filters.
 func (s *Site) indexPage(w http.ResponseWriter, r *http.Request) error {
-	body, err := s.indexBytes(r.Context())
+	if r.URL.RawQuery != "" {
+		return s.listing(w, r, listingKind{path: "/", home: true})
+	}
+	lang := pageLang(r, "")
+	body, err := s.indexBytes(r, lang)
 	if err != nil {
-		return err
+		return ui.WithLang(lang, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", pageCacheControl)
@@ -90,44 +84,29 @@ func (s *Site) indexPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// indexBytes returns the home page, rendering it when releases changed.
-func (s *Site) indexBytes(ctx context.Context) ([]byte, error) {
+// indexBytes returns the home page in lang, rendering it when releases
+// changed.
+func (s *Site) indexBytes(r *http.Request, lang string) ([]byte, error) {
 	c := &s.index
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v := s.deps.Releases.Version()
-	if c.body != nil && c.v == v {
-		return c.body, nil
+	if c.v != v || c.byLang == nil {
+		c.v, c.byLang = v, map[string][]byte{}
 	}
-	tax, err := s.deps.Releases.Taxonomy(ctx)
+	if b, ok := c.byLang[lang]; ok {
+		return b, nil
+	}
+	view, err := s.listingView(r.Context(), r, listingKind{path: "/", home: true}, lang)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := s.deps.Store.ReleaseList(ctx, feeds.LiveFilter(feeds.Filter{Limit: indexSize}, tax, s.deps.Releases.Now()))
-	if err != nil {
-		return nil, err
-	}
-	lang := "en"
-	view := indexView{Page: s.meta(lang, ""), Feeds: s.siteFeeds(lang)}
 	view.Page.Alternates = s.alternates(feeds.Filter{}, s.opts.SiteName)
-	for i := range rs {
-		r := &rs[i]
-		view.Releases = append(view.Releases, releaseCard{
-			Title: r.Title, URL: "/releases/" + r.Slug, Lang: r.Language, Dir: ui.TextDir(r.Language),
-			Dateline: r.Dateline, Summary: r.Summary, Date: ui.FormatDate(r.PublishedAt, lang),
-		})
-	}
-	for _, t := range tax.Topics {
-		view.Topics = append(view.Topics, termLink{Name: tax.TopicName(t.Slug, lang), Feed: feeds.RSS.URL(feeds.Filter{Topics: []string{t.Slug}})})
-	}
-	for _, g := range tax.Regions {
-		view.Regions = append(view.Regions, termLink{Name: tax.RegionName(g.Slug, lang), Feed: feeds.RSS.URL(feeds.Filter{Regions: []string{g.Slug}})})
-	}
 	body, err := s.pages.Bytes("index.html", view)
 	if err != nil {
 		return nil, err
 	}
-	c.v, c.body = v, body
+	c.byLang[lang] = body
 	return body, nil
 }
 
@@ -187,12 +166,17 @@ func (s *Site) releaseView(ctx context.Context, r *store.Release) (releaseView, 
 	for _, c := range r.Contacts {
 		v.Contacts = append(v.Contacts, contactView{Name: c.Name, Email: c.Email, Phone: c.Phone, Tel: telURL(c.Phone)})
 	}
+	group := []store.Release{*r}
 	if r.TranslationKey != "" {
 		others, err := s.deps.Store.ReleaseList(ctx, store.ReleaseFilter{
 			TranslationKeys: []string{r.TranslationKey}, Status: "live", LiveAt: s.deps.Releases.Now(), Limit: 50,
 		})
 		if err != nil {
 			return v, err
+		}
+		if len(others) > 0 && slices.ContainsFunc(others, func(o store.Release) bool { return o.ID == r.ID }) {
+			group = slices.Clone(others)
+			slices.Reverse(group) // oldest first
 		}
 		for _, o := range others {
 			if o.ID != r.ID {
@@ -202,6 +186,7 @@ func (s *Site) releaseView(ctx context.Context, r *store.Release) (releaseView, 
 			}
 		}
 	}
+	v.SEO = s.releaseSEO(r, group)
 	return v, nil
 }
 

@@ -32,6 +32,12 @@ func (s *Site) Register(mux *http.ServeMux) {
 	if s.deps.Releases != nil && s.deps.Store != nil {
 		mux.HandleFunc("GET /{$}", s.errs.Handle(s.pageError, s.indexPage))
 		mux.HandleFunc("GET /releases/{slug}", s.errs.Handle(s.pageError, s.releasePage))
+		mux.HandleFunc("GET /releases", s.errs.Handle(s.pageError, s.archivePage))
+		mux.HandleFunc("GET /topics/{slug}", s.errs.Handle(s.pageError, s.topicPage))
+		mux.HandleFunc("GET /regions/{slug}", s.errs.Handle(s.pageError, s.regionPage))
+		mux.HandleFunc("GET /search", s.errs.Handle(s.pageError, s.searchPage))
+		mux.HandleFunc("GET /sitemap.xml", s.errs.Handle(feedError, s.sitemapXML))
+		mux.HandleFunc("GET /robots.txt", s.errs.Handle(feedError, s.robotsTxt))
 	}
 	if s.deps.Feeds != nil {
 		mux.HandleFunc("GET /feed.rss", s.errs.Handle(feedError, s.feed(feeds.RSS)))

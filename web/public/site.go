@@ -6,18 +6,22 @@
 package public
 
 import (
+	"context"
+	"crypto/rand"
 	"errors"
-	"herald/websub"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"golang.org/x/time/rate"
 
 	"herald/feeds"
 	"herald/releases"
+	"herald/store"
 	"herald/subscribers"
 	"herald/web/ui"
+	"herald/websub"
 )
 
 // Options configures the public site.
@@ -32,6 +36,10 @@ type Options struct {
 	// FormOrigins (HERALD_FORM_ORIGINS) may embed the subscribe form in a
 	// frame and call POST /subscribe from their pages' scripts (CORS).
 	FormOrigins []string
+	// Secret signs the archive's page cursors, so that every instance
+	// accepts the others' (HERALD's link secret); nil: a key of this
+	// process.
+	Secret []byte
 }
 
 // Defaults of the subscribe rate limit per client IP: a burst of 20 (a
@@ -51,12 +59,19 @@ type Deps struct {
 	Subscribers *subscribers.Service
 
 	Releases *releases.Service // public pages: live releases, taxonomy
-	Store    feeds.Lister      // lists live releases for the index page
+	Store    Store             // lists and searches live releases
 	Feeds    *feeds.Service    // feed documents; nil leaves the feed routes out
 	// Limits keeps the subscribe rate limit where every instance sees it
 	// (the database); nil keeps it in this process.
 	Limits ui.Counter
 	Hub    *websub.Hub // POST /websub; nil leaves it out
+}
+
+// Store reads what the newsroom shows; *store.DB is one.
+type Store interface {
+	feeds.Lister
+	SearchReleases(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error)
+	LiveReleaseRefs(ctx context.Context, now time.Time) ([]store.ReleaseRef, error)
 }
 
 // Site holds the public handlers.
@@ -68,6 +83,8 @@ type Site struct {
 	errs     *ui.Errors
 	subLimit *ui.IPLimiter
 	index    indexCache
+	cursors  cursorCodec
+	sitemap  docCache
 }
 
 // New returns the public site, parsing every page template; an error names
@@ -86,6 +103,12 @@ func New(opts Options, deps Deps) (*Site, error) {
 		opts.SubscribeBurst = DefaultSubscribeBurst
 	}
 	s := &Site{opts: opts, log: opts.Logger, deps: deps, errs: ui.NewErrors(opts.Logger)}
+	secret := opts.Secret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+	}
+	s.cursors = newCursorCodec(secret)
 	s.subLimit = ui.NewIPLimiter(opts.SubscribeLimit, opts.SubscribeBurst)
 	if deps.Limits != nil {
 		s.subLimit.Shared("subscribe", deps.Limits)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"herald/releases"
@@ -98,6 +99,11 @@ func (s *Site) subscribeForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := subscribers.Prefs{Language: lang, Cadence: subscribers.CadenceDaily, Timezone: s.deps.Subscribers.DefaultTimezone()}
+	// ?topics=&regions= (the form's own fields) come ticked: a topic's or
+	// region's page links here with its term (SPEC 10); unknown slugs
+	// match no box and are dropped.
+	q := r.URL.Query()
+	p.Topics, p.Regions = queryList(q["topics"]), queryList(q["regions"])
 	form := buildForm(tax, lang, "", p)
 	form.Detect = true
 	return s.renderSubscribe(w, http.StatusOK, lang, form)
@@ -359,4 +365,17 @@ func (s *Site) unsubscribed(w http.ResponseWriter, r *http.Request, sub store.Su
 	}
 	return s.message(w, http.StatusOK, lang, "sub_unsubscribed_title", "sub_unsubscribed",
 		[]linkView{{Href: s.prefsPath(sub.ID, ""), Label: ui.T(lang, "sub_manage")}}, s.prefsPath(sub.ID, ""))
+}
+
+// queryList reads repeated or comma-separated values of a query parameter.
+func queryList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" && len(out) < 100 {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }

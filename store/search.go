@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Full-text search of releases (SPEC 10): one API, two implementations
+// (engineQueries.search*: SQLite FTS5 with unicode61 remove_diacritics 2,
+// PostgreSQL tsvector over the herald_search configuration, 'simple' behind
+// unaccent; migrations 0013). The user's text never reaches either engine
+// as query syntax: SearchTerms cuts it into words, and each engine gets
+// only those words, quoted (FTS5) or as plain text (plainto_tsquery).
+
+// Search limits: the text read from a query, the words kept of it, and the
+// length of one word. Anything beyond is ignored, not refused.
+const (
+	MaxSearchInput = 500
+	MaxSearchTerms = 12
+	MaxTermRunes   = 64
+)
+
+// Snippet markers: a SearchHit's Snippet holds the matched words between
+// SnippetStart and SnippetEnd, control characters that no stored text
+// contains (release text is cleaned of them), so that a page can escape
+// the snippet and then turn the markers into <mark> elements.
+const (
+	SnippetStart = "\x02"
+	SnippetEnd   = "\x03"
+)
+
+// SearchTerms extracts the words of a search: runs of letters, digits and
+// combining marks, lower-cased, at most MaxSearchTerms distinct ones of at
+// most MaxTermRunes runes, read from the first MaxSearchInput bytes. Every
+// other character (quotes, *, -, parentheses, operators' punctuation)
+// separates words; "AND", "NEAR" are words like any other.
+func SearchTerms(q string) []string {
+	q, _ = TrimSearch(q)
+	q = strings.ToValidUTF8(q, " ")
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+	}) {
+		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			continue // marks alone: nothing an engine indexes
+		}
+		if utf8.RuneCountInString(w) > MaxTermRunes {
+			w = string([]rune(w)[:MaxTermRunes])
+		}
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+		if len(out) == MaxSearchTerms {
+			break
+		}
+	}
+	return out
+}
+
+// TrimSearch cuts q to at most MaxSearchInput bytes, at a word's end (a
+// word cut in half would match nothing), and reports whether it cut.
+func TrimSearch(q string) (string, bool) {
+	if len(q) <= MaxSearchInput {
+		return q, false
+	}
+	n := MaxSearchInput
+	for n > 0 && !utf8.RuneStart(q[n]) {
+		n-- // do not cut a character in half
+	}
+	if r, _ := utf8.DecodeRuneInString(q[n:]); unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+		if i := strings.LastIndexFunc(q[:n], func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+		}); i > 0 {
+			n = i // the last whole word ends there
+		}
+	}
+	return q[:n], true
+}
+
+// SearchOrder orders search results.
+type SearchOrder int
+
+// The orders of SearchReleases: by relevance (the search page), or newest
+// first (the archive's q filter, which pages with ReleaseFilter.After).
+const (
+	ByRank SearchOrder = iota
+	ByDate
+)
+
+// SearchQuery is a full-text search among the releases that Filter selects.
+type SearchQuery struct {
+	Filter ReleaseFilter // Limit is the page size; After pages ByDate
+	Terms  []string      // from SearchTerms; every one must match
+	Order  SearchOrder
+	Offset int  // ByRank: results skipped
+	Snip   bool // fill SearchHit.Snippet
+}
+
+// SearchHit is a release found, with the part of its text that matched.
+type SearchHit struct {
+	Release Release
+	// Snippet is plain text around the matched words, which are framed by
+	// SnippetStart and SnippetEnd; "" when not asked for.
+	Snippet string
+}
+
+// searchSQL is one engine's search: the FROM clause, the condition that
+// matches (one ?: the engine's match text), the relevance expression
+// (higher is better; rankArgs ?s, each the match text), the snippets of
+// some ids (%s: their placeholders; args: match text, then the ids), and
+// how the terms become the match text.
+type searchSQL struct {
+	from, match, rank string
+	rankArgs          int
+	snippets          string
+	matchText         func(terms []string) string
+}
+
+// sqliteSearch: FTS5 over the releases table (content='releases'), BM25
+// with a word of the title worth ten of the body and a summary's four.
+var sqliteSearch = searchSQL{
+	// CROSS JOIN keeps the index outermost: SQLite would otherwise walk
+	// releases by date and run the full-text query once per row. The
+	// filters are read from a narrow covering index (migration 0013).
+	from:     "releases_fts CROSS JOIN releases r INDEXED BY releases_search_filter ON r.id = releases_fts.rowid",
+	match:    "releases_fts MATCH ?",
+	rank:     "-bm25(releases_fts, 10.0, 4.0, 1.0)",
+	snippets: "SELECT rowid, snippet(releases_fts, -1, char(2), char(3), '…', 28) FROM releases_fts WHERE releases_fts MATCH ? AND rowid IN (%s)",
+	// Each word is one quoted FTS5 string, the strings ANDed: no word can
+	// be an operator, a column filter or a prefix query.
+	matchText: func(terms []string) string {
+		q := make([]string, len(terms))
+		for i, t := range terms {
+			q[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		}
+		return strings.Join(q, " ")
+	},
+}
+
+// postgresSearch: the generated search_vector under a GIN index; ts_rank
+// normalized by the document's length; ts_headline marks the words as
+// written (the configuration unaccents only to compare).
+var postgresSearch = searchSQL{
+	from:     "releases r",
+	match:    "r.search_vector @@ plainto_tsquery('herald_search', ?)",
+	rank:     "ts_rank(r.search_vector, plainto_tsquery('herald_search', ?), 1)",
+	rankArgs: 1,
+	snippets: `SELECT id, ts_headline('herald_search', search_text, plainto_tsquery('herald_search', ?),
+	'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
+FROM releases WHERE id IN (%s)`,
+	// plainto_tsquery reads plain words, ANDed, and no operator.
+	matchText: func(terms []string) string { return strings.Join(terms, " ") },
+}
+
+// SearchReleases returns the releases of q.Filter that contain every term,
+// ranked or newest first. No term: no result.
+func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
+	if len(q.Terms) == 0 {
+		return nil, nil
+	}
+	s := db.e.q.search
+	text := s.matchText(q.Terms)
+	sqlText, args, err := db.searchStatement(q)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanIDs(db.read.QueryContext(ctx, sqlText, args...))
+	if err != nil {
+		return nil, fmt.Errorf("store: search releases: %w", err)
+	}
+	rs, err := db.ReleasesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: search releases: %w", err)
+	}
+	hits := make([]SearchHit, len(rs))
+	for i := range rs {
+		hits[i].Release = rs[i]
+	}
+	if !q.Snip || len(rs) == 0 {
+		return hits, nil
+	}
+	snips, err := db.snippets(ctx, s, text, rs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range hits {
+		hits[i].Snippet = snips[hits[i].Release.ID]
+	}
+	return hits, nil
+}
+
+// searchStatement is the SQL of a search and its arguments.
+func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
+	s := db.e.q.search
+	text := s.matchText(q.Terms)
+	where, args, err := q.Filter.where()
+	if err != nil {
+		return "", nil, err
+	}
+	where = append([]string{s.match}, where...)
+	args = append([]any{text}, args...)
+	order := "r.published_at DESC, r.id DESC"
+	if q.Order == ByRank {
+		order = s.rank + " DESC, " + order
+		for range s.rankArgs {
+			args = append(args, text)
+		}
+	}
+	// Ids only: a common word matches tens of thousands of releases, and
+	// sorting them with their text would cost far more than ranking them.
+	sqlText := "SELECT r.id FROM " + s.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
+	if q.Filter.Limit > 0 {
+		sqlText += " LIMIT " + strconv.Itoa(q.Filter.Limit)
+	}
+	if q.Order == ByRank && q.Offset > 0 {
+		sqlText += " OFFSET " + strconv.Itoa(q.Offset)
+	}
+	return sqlText, args, nil
+}
+
+// snippets computes the snippets of one page of results only: marking
+// words costs far more than finding them.
+func (db *DB) snippets(ctx context.Context, s searchSQL, text string, rs []Release) (map[int64]string, error) {
+	args := []any{text}
+	for _, r := range rs {
+		args = append(args, r.ID)
+	}
+	rows, err := db.read.QueryContext(ctx, fmt.Sprintf(s.snippets, placeholders(len(rs))), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search snippets: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]string, len(rs))
+	for rows.Next() {
+		var id int64
+		var snip sql.NullString
+		if err := rows.Scan(&id, &snip); err != nil {
+			return nil, fmt.Errorf("store: search snippets: %w", err)
+		}
+		out[id] = snip.String
+	}
+	return out, rows.Err()
+}
+
+// SearchText is the plain text of a release's sanitized HTML body, which
+// search indexes: tags become spaces, character references are decoded,
+// control characters (the snippet markers among them) removed, runs of
+// space collapsed.
+func SearchText(bodyHTML string) string {
+	var b strings.Builder
+	b.Grow(len(bodyHTML))
+	for i := 0; i < len(bodyHTML); {
+		c := bodyHTML[i]
+		if c == '<' {
+			end := strings.IndexByte(bodyHTML[i:], '>')
+			if end < 0 {
+				break
+			}
+			b.WriteByte(' ')
+			i += end + 1
+			continue
+		}
+		b.WriteByte(c)
+		i++
+	}
+	text := html.UnescapeString(b.String())
+	return strings.Join(strings.FieldsFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+}
+
+// migrateSearchText is migration 0013's step in Go: the search text of the
+// releases stored before it (the triggers or the generated column index it).
+func migrateSearchText(ctx context.Context, tx *sql.Tx, e *engine) error {
+	type row struct {
+		id   int64
+		body string
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, body_html FROM releases ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("read releases: %w", err)
+	}
+	var todo []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.body); err != nil {
+			rows.Close()
+			return fmt.Errorf("read releases: %w", err)
+		}
+		todo = append(todo, r)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("read releases: %w", err)
+	}
+	for _, r := range todo {
+		if _, err := tx.ExecContext(ctx, e.bind("UPDATE releases SET search_text = ? WHERE id = ?"), SearchText(r.body), r.id); err != nil {
+			return fmt.Errorf("search text of release %d: %w", r.id, err)
+		}
+	}
+	return nil
+}
