@@ -256,13 +256,18 @@ func (db *DB) PendingAutoAlerts(ctx context.Context, now time.Time) ([]int64, er
 
 // MarkAutoAlerted records that a release's automatic alert is queued.
 func (db *DB) MarkAutoAlerted(ctx context.Context, id int64, at time.Time) error {
-	return db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.tx.ExecContext(ctx, "UPDATE releases SET auto_alert_at = ? WHERE id = ? AND auto_alert_at IS NULL", ms(at), id)
-		if err != nil {
-			return fmt.Errorf("store: mark release %d auto-alerted: %w", id, err)
-		}
-		return nil
-	})
+	return db.InTx(ctx, func(tx *Tx) error { return tx.MarkAutoAlerted(ctx, id, at) })
+}
+
+// MarkAutoAlerted records, in the transaction that stores a release, that it
+// has had its automatic alert: it then gets none (an ingest source's
+// baseline items).
+func (tx *Tx) MarkAutoAlerted(ctx context.Context, id int64, at time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, "UPDATE releases SET auto_alert_at = ? WHERE id = ? AND auto_alert_at IS NULL", ms(at), id)
+	if err != nil {
+		return fmt.Errorf("store: mark release %d auto-alerted: %w", id, err)
+	}
+	return nil
 }
 
 // CreateDigestRun records a digest run and returns its id.
