@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,6 +40,33 @@ func (tx *Tx) RecordEvent(ctx context.Context, ev EventInput) error {
 		newUID(), ev.Type, string(ev.Data), ms(ev.At), pushed)
 	if err != nil {
 		return fmt.Errorf("store: record event %s: %w", ev.Type, err)
+	}
+	return nil
+}
+
+// eventChunk is how many events one INSERT of RecordEvents carries.
+const eventChunk = 200
+
+// RecordEvents records many events inside one transaction with multi-row
+// INSERTs (a subscriber import records one per row it activates or
+// unsubscribes; a statement per event would cost a round trip each).
+func (tx *Tx) RecordEvents(ctx context.Context, evs []EventInput) error {
+	for len(evs) > 0 {
+		chunk := evs[:min(len(evs), eventChunk)]
+		q := `INSERT INTO events (uid, type, data, created_at, pushed_at) VALUES ` +
+			strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)-1) + "(?, ?, ?, ?, ?)"
+		args := make([]any, 0, 5*len(chunk))
+		for _, ev := range chunk {
+			var pushed any = ms(ev.At)
+			if ev.FeedChange {
+				pushed = nil
+			}
+			args = append(args, newUID(), ev.Type, string(ev.Data), ms(ev.At), pushed)
+		}
+		if _, err := tx.tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: record %d events: %w", len(chunk), err)
+		}
+		evs = evs[len(chunk):]
 	}
 	return nil
 }
