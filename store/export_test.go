@@ -43,3 +43,10 @@ func (db *DB) InsertOldSubscriberForTest(ctx context.Context, email string) (int
 func (db *DB) CountForTest(ctx context.Context, table string) (int64, error) {
 	return countRows(ctx, db.read, table)
 }
+
+// IntForTest runs a query that returns one integer.
+func (db *DB) IntForTest(ctx context.Context, q string) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, q).Scan(&n)
+	return n, err
+}

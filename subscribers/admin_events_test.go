@@ -94,6 +94,20 @@ func TestImport_RecordsEventsOfStatusChanges(t *testing.T) {
 	if _, err := f.svc.Add(ctx, AddRequest{Email: "leaving@example.org", Confirmed: true}); err != nil {
 		t.Fatal(err)
 	}
+	// With no webhook listening, an import records nothing (it must stay
+	// fast; those events would reach no one).
+	if _, err := f.svc.Import(ctx, strings.NewReader("email\nnobody-listens@example.org\n"), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(eventLines(t, f.db)); n != 1 {
+		t.Fatalf("%d events with no webhook listening, want 1", n)
+	}
+	if err := f.db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.InsertWebhook(ctx, &store.Webhook{URL: "https://hooks.example.org/", Active: true,
+			Events: []string{store.EventSubscriberConfirmed, store.EventSubscriberUnsubscribe}, Secret: "whsec_AAAA"})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	csv := "email,status\nnew@example.org,active\nold@example.org,unsubscribed\npending@example.org,active\nleaving@example.org,unsubscribed\nnew2@example.org,\n"
 	res, err := f.svc.Import(ctx, strings.NewReader(csv), ImportOptions{})
 	if err != nil || res.Added != 3 || res.Updated != 2 {

@@ -335,8 +335,10 @@ type importEvent struct {
 }
 
 // recordImportEvents records the subscriber events of a batch with one
-// multi-row insert per 200 (an import of a million rows must stay fast).
-// The rules (see statusEvent): a new row imported active is
+// multi-row insert per 200, and only the types some active webhook
+// subscribes to (store.EventsWanted): subscriber events feed webhooks only,
+// and recording a million that no one receives made a 100,000-row import
+// about three times slower. The rules (see statusEvent): a new row imported active is
 // subscriber.confirmed, as a subscriber added with "confirmed": true (its
 // consent is vouched for by the staff who import); a new row imported
 // pending, unsubscribed or bounced records nothing (history from another
@@ -347,13 +349,20 @@ func recordImportEvents(ctx context.Context, tx *store.Tx, evs []importEvent, no
 	if len(evs) == 0 {
 		return nil
 	}
-	in := make([]store.EventInput, len(evs))
-	for i, e := range evs {
+	wanted, err := tx.EventsWanted(ctx, store.EventSubscriberConfirmed, store.EventSubscriberUnsubscribe, store.EventSubscriberBounced)
+	if err != nil {
+		return err
+	}
+	in := make([]store.EventInput, 0, len(evs))
+	for _, e := range evs {
+		if !wanted[e.typ] {
+			continue
+		}
 		ev, err := subscriberEvent(e.typ, e.sub, now)
 		if err != nil {
 			return err
 		}
-		in[i] = ev
+		in = append(in, ev)
 	}
 	return tx.RecordEvents(ctx, in)
 }
