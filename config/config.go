@@ -39,6 +39,7 @@ const (
 	DefaultAlertMaxAge     = 24 * time.Hour
 	DefaultLogFormat       = "text"
 	DefaultBackupKeep      = 7
+	DefaultRetention       = 30 * 24 * time.Hour
 	DefaultOIDCRoleClaim   = "groups"
 	DefaultMetricsAllow    = "127.0.0.0/8,::1"
 )
@@ -60,7 +61,8 @@ type Config struct {
 	SendRate        float64 // messages per second; 0 = no limit
 	RetryMin        time.Duration
 	AlertMaxAge     time.Duration
-	LogFormat       string // text | json
+	Retention       time.Duration // handled events, finished deliveries, jobs and runs are pruned after this
+	LogFormat       string        // text | json
 	// OutboundAllowPrivate lets herald's own requests (ingest, WebSub,
 	// webhooks) reach loopback, link-local and private addresses.
 	OutboundAllowPrivate bool
@@ -136,6 +138,7 @@ type raw struct {
 	welcome, signupPOW, signupAllow, signupBlock, formOrigins                 string
 	dkim, bounceAddress                                                       string
 	backupCron, backupKeep                                                    string
+	retention                                                                 string
 	oidcIssuer, oidcClientID, oidcSecret, oidcRoleClaim, oidcRoles            string
 	trustedProxies, metricsAllow                                              string
 }
@@ -175,6 +178,7 @@ func (r *raw) settings() []setting {
 		{"HERALD_BOUNCE_ADDRESS", "bounce-address", "", "envelope sender base of alerts and digests, e.g. bounces@news.example.org (becomes bounces+TOKEN@...)", &r.bounceAddress},
 		{"HERALD_BACKUP_CRON", "backup-cron", "", "cron spec (in HERALD_TZ) of scheduled backups of the SQLite database into $HERALD_DATA_DIR/backups; empty for none", &r.backupCron},
 		{"HERALD_BACKUP_KEEP", "backup-keep", strconv.Itoa(DefaultBackupKeep), "how many scheduled backups to keep (the newest)", &r.backupKeep},
+		{"HERALD_RETENTION", "retention", "720h", "how long handled events, finished webhook deliveries, WebSub jobs and ingest runs are kept", &r.retention},
 		{"HERALD_OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL of single sign-on (empty: no SSO)", &r.oidcIssuer},
 		{"HERALD_OIDC_CLIENT_ID", "oidc-client-id", "", "client id of herald at the OpenID provider", &r.oidcClientID},
 		{"HERALD_OIDC_CLIENT_SECRET", "oidc-client-secret", "", "client secret of herald at the OpenID provider", &r.oidcSecret},
@@ -357,6 +361,9 @@ func (l *Loader) Load() (Config, error) {
 	}
 	if c.AlertMaxAge, err = time.ParseDuration(strings.TrimSpace(r.maxAge)); err != nil || c.AlertMaxAge <= 0 {
 		fail("HERALD_ALERT_MAX_AGE", "must be a positive duration such as 24h, got %q", r.maxAge)
+	}
+	if c.Retention, err = time.ParseDuration(strings.TrimSpace(r.retention)); err != nil || c.Retention < 24*time.Hour {
+		fail("HERALD_RETENTION", "must be a duration of at least 24h such as 720h, got %q", r.retention)
 	}
 	if c.OutboundAllowPrivate, err = strconv.ParseBool(strings.TrimSpace(r.allowPrivate)); err != nil {
 		fail("HERALD_OUTBOUND_ALLOW_PRIVATE", "must be true or false, got %q", r.allowPrivate)

@@ -314,6 +314,19 @@ func (s *Service) AlertStatus(ctx context.Context, id int64) (store.Alert, error
 	return s.db.Alert(ctx, id)
 }
 
+// FinishAlerts records the alert.finished event (SPEC 9.3) of every alert
+// whose messages all reached a final state (sent, failed, expired or
+// cancelled), once per alert, and returns how many it finished. The leader
+// calls it every round of RunAutoAlerts, so the event follows the last
+// outcome within seconds, whichever instance sent it.
+func (s *Service) FinishAlerts(ctx context.Context) (int, error) {
+	n, err := s.db.FinishAlerts(ctx, s.now())
+	if n > 0 {
+		s.log.Info("alerts finished", "count", n)
+	}
+	return n, err
+}
+
 // autoAlertDelay lets translations published together (one request after
 // another) go out as one group: each subscriber then gets their language.
 const autoAlertDelay = 2 * time.Second
@@ -321,13 +334,17 @@ const autoAlertDelay = 2 * time.Second
 // RunAutoAlerts sends the automatic alert (audience immediate) of every
 // release that goes live, until ctx ends. The release's auto_alert_at is
 // set only after its fan-out, and fan-out is idempotent, so a crash in the
-// middle is finished after the restart without duplicates.
+// middle is finished after the restart without duplicates. Each round also
+// records alert.finished for the alerts whose delivery ended (FinishAlerts).
 func (s *Service) RunAutoAlerts(ctx context.Context) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
 		if err := s.autoAlerts(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("automatic alerts failed", "err", err)
+		}
+		if _, err := s.FinishAlerts(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("finishing alerts failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -162,11 +162,20 @@ type item struct {
 
 // apply2 turns the feed's items into releases: new ones created, changed
 // ones updated (status untouched: no new alert), unchanged ones left.
+//
+// The first successful poll of a source (and the first after its URL
+// changed) takes a baseline: a feed's first answer lists the website's
+// back catalogue, which is not news. Its items become releases in the
+// source's mode, so the newsroom and feeds carry the archive, but in
+// publish mode they are marked as already alerted and get no automatic
+// alert (release.published events are still recorded: the releases did go
+// live). Only items that appear after the baseline alert subscribers.
 func (s *Service) apply2(ctx context.Context, src store.Source, feed *gofeed.Feed, run *store.SourceRun) error {
 	seen, err := s.db.SourceItems(ctx, src.ID)
 	if err != nil {
 		return err
 	}
+	baseline := src.BaselineAt.IsZero()
 	items := feed.Items
 	if len(items) > MaxItems {
 		run.Skipped += len(items) - MaxItems
@@ -190,7 +199,7 @@ func (s *Service) apply2(ctx context.Context, src store.Source, feed *gofeed.Fee
 			run.Unchanged++ // its release was deleted by staff: left alone
 			continue
 		}
-		if err := s.save(ctx, src, it, old, known); err != nil {
+		if err := s.save(ctx, src, it, old, known, baseline); err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
@@ -213,12 +222,20 @@ func (s *Service) apply2(ctx context.Context, src store.Source, feed *gofeed.Fee
 	if firstErr != nil {
 		run.Error = releases.Clip(firstErr.Error(), 500)
 	}
+	if baseline && run.New > 0 {
+		s.log.Info("source baseline taken: existing items get no alert", "source_id", src.ID, "items", run.New)
+	}
 	return nil
 }
 
-func (s *Service) save(ctx context.Context, src store.Source, it item, old store.SourceItem, known bool) error {
+func (s *Service) save(ctx context.Context, src store.Source, it item, old store.SourceItem, known, baseline bool) error {
 	now := s.now()
 	record := func(tx *store.Tx, r store.Release) error {
+		if baseline && !known && r.Status == "published" {
+			if err := tx.MarkAutoAlerted(ctx, r.ID, now); err != nil {
+				return err
+			}
+		}
 		return tx.PutSourceItem(ctx, src.ID, it.key, r.ID, it.hash, now)
 	}
 	if known {

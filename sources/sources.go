@@ -83,6 +83,7 @@ type Input struct {
 	CategoryMap        *map[string]string `json:"category_map"`
 	Interval           *string            `json:"interval"`
 	TranslationKeyFrom *string            `json:"translation_key_from"`
+	Enabled            *bool              `json:"enabled"`
 }
 
 // Document is a source as the API shows it.
@@ -96,6 +97,7 @@ type Document struct {
 	CategoryMap        map[string]string `json:"category_map"`
 	Interval           string            `json:"interval"`
 	TranslationKeyFrom string            `json:"translation_key_from"`
+	Enabled            bool              `json:"enabled"`
 	NextRunAt          string            `json:"next_run_at"`
 	LastRunAt          *string           `json:"last_run_at"`
 	Failures           int               `json:"failures"`
@@ -108,7 +110,7 @@ type Document struct {
 func NewDocument(src store.Source) Document {
 	d := Document{ID: strconv.FormatInt(src.ID, 10), URL: src.URL, Mode: src.Mode, Language: src.Language,
 		Topics: nonNil(src.Topics), Regions: nonNil(src.Regions), CategoryMap: src.CategoryMap, Interval: src.Interval.String(),
-		TranslationKeyFrom: src.TranslationKeyFrom, NextRunAt: releases.FormatTime(src.NextRunAt), Failures: src.Failures,
+		TranslationKeyFrom: src.TranslationKeyFrom, Enabled: src.Enabled, NextRunAt: releases.FormatTime(src.NextRunAt), Failures: src.Failures,
 		LastError: src.LastError, CreatedAt: releases.FormatTime(src.CreatedAt), UpdatedAt: releases.FormatTime(src.UpdatedAt)}
 	if d.CategoryMap == nil {
 		d.CategoryMap = map[string]string{}
@@ -205,6 +207,9 @@ func (s *Service) apply(ctx context.Context, src *store.Source, in Input) error 
 		}
 		src.TranslationKeyFrom = *in.TranslationKeyFrom
 	}
+	if in.Enabled != nil {
+		src.Enabled = *in.Enabled
+	}
 	if src.Mode == "publish" && len(src.Topics) == 0 && len(src.CategoryMap) == 0 {
 		return invalid("topics", "a source in publish mode needs topics (or a category_map) for its releases")
 	}
@@ -229,7 +234,7 @@ func (s *Service) Create(ctx context.Context, in Input) (store.Source, error) {
 		return store.Source{}, invalid("url", "is required")
 	}
 	now := s.now()
-	src := store.Source{Mode: "draft", Interval: DefaultInterval, TranslationKeyFrom: "none", NextRunAt: now, CreatedAt: now, UpdatedAt: now}
+	src := store.Source{Mode: "draft", Interval: DefaultInterval, TranslationKeyFrom: "none", Enabled: true, NextRunAt: now, CreatedAt: now, UpdatedAt: now}
 	if err := s.apply(ctx, &src, in); err != nil {
 		return store.Source{}, err
 	}
@@ -250,7 +255,8 @@ func (s *Service) Get(ctx context.Context, id int64) (store.Source, error) {
 func (s *Service) List(ctx context.Context) ([]store.Source, error) { return s.db.Sources(ctx) }
 
 // Update changes a source's settings. A new URL forgets the old one's
-// validators (ETag, Last-Modified) and is polled at once.
+// validators (ETag, Last-Modified) and its baseline (the new feed's
+// existing items are taken in without alerts), and is polled at once.
 func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Source, error) {
 	var src store.Source
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -264,7 +270,7 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (store.Source,
 		}
 		src.UpdatedAt = s.now()
 		if src.URL != old {
-			src.ETag, src.LastModified, src.NextRunAt = "", "", src.UpdatedAt
+			src.ETag, src.LastModified, src.NextRunAt, src.BaselineAt = "", "", src.UpdatedAt, time.Time{}
 		}
 		return tx.UpdateSource(ctx, &src)
 	})

@@ -292,3 +292,101 @@ func TestIngest_Refusals(t *testing.T) {
 		}
 	}
 }
+
+// pendingAlerts lists the releases still waiting for their automatic alert.
+func (f *fixture) pendingAlerts(t *testing.T) []int64 {
+	t.Helper()
+	ids, err := f.db.PendingAutoAlerts(context.Background(), time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestIngest_FirstPollIsABaselineWithoutAlerts(t *testing.T) {
+	f := newFixture(t, true)
+	c := newCMS(t)
+	c.set(rss(rssItem("old-1", "Old one", "https://www.example.org/en/news/1", "One"),
+		rssItem("old-2", "Old two", "https://www.example.org/en/news/2", "Two")))
+	src := f.source(t, sources.Input{URL: ptr(c.srv.URL + "/feed"), Mode: ptr("publish"), Topics: &releases.List{"migration"}})
+	if r := f.run(t, src.ID); r.New != 2 || r.Status != "ok" {
+		t.Fatalf("first poll %+v", r)
+	}
+	// The back catalogue is published (the newsroom has the archive) but
+	// queues no automatic alert.
+	if rs := f.releases(t); len(rs) != 2 || !rs[0].Live || !rs[1].Live {
+		t.Fatalf("releases after the baseline %+v", rs)
+	}
+	if got := f.pendingAlerts(t); len(got) != 0 {
+		t.Fatalf("baseline items wait for an alert: %v", got)
+	}
+	got, err := f.src.Get(context.Background(), src.ID)
+	if err != nil || got.BaselineAt.IsZero() {
+		t.Fatalf("baseline not recorded: %+v %v", got, err)
+	}
+
+	// An item that appears afterwards is news: it alerts.
+	c.set(rss(rssItem("new-3", "Fresh news", "https://www.example.org/en/news/3", "Three"),
+		rssItem("old-1", "Old one", "https://www.example.org/en/news/1", "One"),
+		rssItem("old-2", "Old two", "https://www.example.org/en/news/2", "Two")))
+	if r := f.run(t, src.ID); r.New != 1 || r.Unchanged != 2 {
+		t.Fatalf("second poll %+v", r)
+	}
+	pending := f.pendingAlerts(t)
+	if len(pending) != 1 {
+		t.Fatalf("pending alerts %v, want the new item only", pending)
+	}
+	if r, err := f.db.Release(context.Background(), pending[0]); err != nil || r.Title != "Fresh news" {
+		t.Fatalf("alerted release %+v %v", r, err)
+	}
+
+	// A new URL is another feed: its existing items are a new baseline.
+	c2 := newCMS(t)
+	c2.set(rss(rssItem("other-1", "Other site's archive", "https://www.example.org/en/news/9", "Nine")))
+	if _, err := f.src.Update(context.Background(), src.ID, sources.Input{URL: ptr(c2.srv.URL + "/feed")}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.run(t, src.ID); r.New != 1 {
+		t.Fatalf("poll of the new URL %+v", r)
+	}
+	if got := f.pendingAlerts(t); len(got) != 1 || got[0] != pending[0] {
+		t.Fatalf("pending alerts after the URL change %v, want only %d", got, pending[0])
+	}
+}
+
+func TestIngest_FailedFirstPollTakesNoBaseline(t *testing.T) {
+	f := newFixture(t, true)
+	c := newCMS(t)
+	c.set("<html><body>maintenance</body></html>")
+	src := f.source(t, sources.Input{URL: ptr(c.srv.URL + "/feed"), Mode: ptr("publish"), Topics: &releases.List{"migration"}})
+	if r := f.run(t, src.ID); r.Status != "error" {
+		t.Fatalf("poll of an HTML page %+v", r)
+	}
+	c.set(rss(rssItem("old-1", "Old one", "https://www.example.org/en/news/1", "One")))
+	if r := f.run(t, src.ID); r.New != 1 {
+		t.Fatalf("first good poll %+v", r)
+	}
+	if got := f.pendingAlerts(t); len(got) != 0 {
+		t.Fatalf("the first successful poll alerted: %v", got)
+	}
+}
+
+func TestSources_DisabledIsNotPolledOnSchedule(t *testing.T) {
+	f := newFixture(t, true)
+	c := newCMS(t)
+	c.set(rss(rssItem("g1", "One", "https://www.example.org/en/news/1", "One")))
+	src := f.source(t, sources.Input{URL: ptr(c.srv.URL + "/feed"), Enabled: ptr(false)})
+	if src.Enabled {
+		t.Fatal("created enabled")
+	}
+	ctx := context.Background()
+	if _, err := f.db.ClaimSource(ctx, 0, time.Now().Add(time.Hour), time.Minute); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a disabled source was claimed: %v", err)
+	}
+	if _, err := f.src.Update(ctx, src.ID, sources.Input{Enabled: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.db.ClaimSource(ctx, 0, time.Now().Add(time.Hour), time.Minute); err != nil || got.ID != src.ID {
+		t.Fatalf("enabled source not claimed: %+v %v", got, err)
+	}
+}

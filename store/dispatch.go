@@ -244,11 +244,11 @@ func (db *DB) FinishAlertFanout(ctx context.Context, id int64, at time.Time) err
 // the last message's outcome once none is pending.
 func (db *DB) Alert(ctx context.Context, id int64) (Alert, error) {
 	var a Alert
-	var queued sql.NullInt64
+	var queued, finished sql.NullInt64
 	var created int64
 	err := db.read.QueryRowContext(ctx,
-		"SELECT id, release_id, audience, origin, test_to, recipients, created_at, queued_at FROM alerts WHERE id = ?", id).
-		Scan(&a.ID, &a.ReleaseID, &a.Audience, &a.Origin, &a.TestTo, &a.Recipients, &created, &queued)
+		"SELECT id, release_id, audience, origin, test_to, recipients, created_at, queued_at, finished_at FROM alerts WHERE id = ?", id).
+		Scan(&a.ID, &a.ReleaseID, &a.Audience, &a.Origin, &a.TestTo, &a.Recipients, &created, &queued, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("store: alert %d: %w", id, ErrNotFound)
 	}
@@ -265,13 +265,91 @@ func (db *DB) Alert(ctx context.Context, id int64) (Alert, error) {
 	if err != nil {
 		return a, fmt.Errorf("store: alert %d counts: %w", id, err)
 	}
-	if !a.QueuedAt.IsZero() && a.Pending == 0 {
+	switch {
+	case finished.Valid: // recorded by FinishAlerts with the alert.finished event
+		a.FinishedAt = fromMS(finished.Int64)
+	case !a.QueuedAt.IsZero() && a.Pending == 0:
 		a.FinishedAt = a.QueuedAt
 		if last.Valid && fromMS(last.Int64).After(a.FinishedAt) {
 			a.FinishedAt = fromMS(last.Int64)
 		}
 	}
 	return a, nil
+}
+
+// FinishAlerts records alert.finished (SPEC 9.3) for every alert whose
+// fan-out is done and none of whose messages is waiting any more (each is
+// sent, failed, expired or cancelled), and returns how many it finished.
+// It runs on the leader; the conditional update of alerts.finished_at is
+// the marker that makes the event once only, even beside another instance
+// or a retried transaction. Test copies are finished without an event.
+func (db *DB) FinishAlerts(ctx context.Context, now time.Time) (int, error) {
+	ids, err := scanIDs(db.read.QueryContext(ctx, `SELECT id FROM alerts a WHERE finished_at IS NULL AND queued_at IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.alert_id = a.id AND o.state IN ('queued', 'sending'))
+		ORDER BY id LIMIT 100`))
+	if err != nil {
+		return 0, fmt.Errorf("store: unfinished alerts: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		var done bool
+		err := db.InTx(ctx, func(tx *Tx) error {
+			var err error
+			done, err = tx.finishAlert(ctx, id, now)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("store: finish alert %d: %w", id, err)
+		}
+		if done {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// finishAlert marks one alert finished, if it is and no one did yet, and
+// records its event.
+func (tx *Tx) finishAlert(ctx context.Context, id int64, now time.Time) (bool, error) {
+	var a Alert
+	var created, queued int64
+	var last sql.NullInt64
+	err := tx.tx.QueryRowContext(ctx, `SELECT release_id, origin, recipients, created_at, queued_at FROM alerts
+		WHERE id = ? AND finished_at IS NULL AND queued_at IS NOT NULL`+tx.e.forUpdate, id).
+		Scan(&a.ReleaseID, &a.Origin, &a.Recipients, &created, &queued)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // finished meanwhile
+	}
+	if err != nil {
+		return false, err
+	}
+	err = tx.tx.QueryRowContext(ctx, `SELECT
+		COUNT(*) FILTER (WHERE state IN ('queued', 'sending')), COUNT(*) FILTER (WHERE state = 'sent'),
+		COUNT(*) FILTER (WHERE state = 'failed'), COUNT(*) FILTER (WHERE state = 'expired'),
+		COUNT(*) FILTER (WHERE state = 'cancelled'), MAX(updated_at)
+		FROM outbox WHERE alert_id = ?`, id).Scan(&a.Pending, &a.Sent, &a.Failed, &a.Expired, &a.Cancelled, &last)
+	if err != nil || a.Pending > 0 {
+		return false, err
+	}
+	finished := fromMS(queued)
+	if last.Valid && fromMS(last.Int64).After(finished) {
+		finished = fromMS(last.Int64)
+	}
+	res, err := tx.tx.ExecContext(ctx, "UPDATE alerts SET finished_at = ? WHERE id = ? AND finished_at IS NULL", ms(finished), id)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if a.Origin == "test" {
+		return true, nil
+	}
+	data, _ := json.Marshal(map[string]any{"alert": map[string]any{"id": strconv.FormatInt(id, 10),
+		"release_id": strconv.FormatInt(a.ReleaseID, 10), "origin": a.Origin, "recipients": a.Recipients,
+		"sent": a.Sent, "failed": a.Failed, "expired": a.Expired, "cancelled": a.Cancelled,
+		"started_at": fromMS(created).UTC().Format(time.RFC3339), "finished_at": finished.UTC().Format(time.RFC3339)}})
+	return true, tx.RecordEvent(ctx, EventInput{Type: EventAlertFinished, Data: data, At: now})
 }
 
 // PendingAutoAlerts lists releases that went live, are live at now, and have
@@ -288,13 +366,18 @@ func (db *DB) PendingAutoAlerts(ctx context.Context, now time.Time) ([]int64, er
 
 // MarkAutoAlerted records that a release's automatic alert is queued.
 func (db *DB) MarkAutoAlerted(ctx context.Context, id int64, at time.Time) error {
-	return db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.tx.ExecContext(ctx, "UPDATE releases SET auto_alert_at = ? WHERE id = ? AND auto_alert_at IS NULL", ms(at), id)
-		if err != nil {
-			return fmt.Errorf("store: mark release %d auto-alerted: %w", id, err)
-		}
-		return nil
-	})
+	return db.InTx(ctx, func(tx *Tx) error { return tx.MarkAutoAlerted(ctx, id, at) })
+}
+
+// MarkAutoAlerted records, in the transaction that stores a release, that it
+// has had its automatic alert: it then gets none (an ingest source's
+// baseline items).
+func (tx *Tx) MarkAutoAlerted(ctx context.Context, id int64, at time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, "UPDATE releases SET auto_alert_at = ? WHERE id = ? AND auto_alert_at IS NULL", ms(at), id)
+	if err != nil {
+		return fmt.Errorf("store: mark release %d auto-alerted: %w", id, err)
+	}
+	return nil
 }
 
 // CreateDigestRun records a digest run and returns its id.

@@ -79,3 +79,10 @@ func (db *DB) ExplainSearchForTest(ctx context.Context, q SearchQuery) (string, 
 	}
 	return strings.Join(out, "\n"), rows.Err()
 }
+
+// IntForTest runs a query that returns one integer.
+func (db *DB) IntForTest(ctx context.Context, q string) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, q).Scan(&n)
+	return n, err
+}

@@ -26,20 +26,25 @@ type Source struct {
 	Failures           int
 	LastError          string
 	LastRunAt          time.Time
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// BaselineAt is when the items already in the feed were taken in
+	// without alerts (the first successful poll); zero until then.
+	BaselineAt time.Time
+	Enabled    bool // false: not polled on schedule
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 const sourceColumns = `id, url, mode, language, topics, regions, category_map, interval_ms, translation_key_from, etag,
-	last_modified, next_run_at, failures, last_error, last_run_at, created_at, updated_at`
+	last_modified, next_run_at, failures, last_error, last_run_at, baseline_at, enabled, created_at, updated_at`
 
 func scanSource(sc interface{ Scan(...any) error }) (Source, error) {
 	var s Source
 	var topics, regions, cmap string
 	var interval, next, created, updated int64
-	var last sql.NullInt64
+	var last, baseline sql.NullInt64
+	var enabled int64
 	err := sc.Scan(&s.ID, &s.URL, &s.Mode, &s.Language, &topics, &regions, &cmap, &interval, &s.TranslationKeyFrom, &s.ETag,
-		&s.LastModified, &next, &s.Failures, &s.LastError, &last, &created, &updated)
+		&s.LastModified, &next, &s.Failures, &s.LastError, &last, &baseline, &enabled, &created, &updated)
 	if err != nil {
 		return s, err
 	}
@@ -48,6 +53,7 @@ func scanSource(sc interface{ Scan(...any) error }) (Source, error) {
 	_ = json.Unmarshal([]byte(cmap), &s.CategoryMap)
 	s.Interval = time.Duration(interval) * time.Millisecond
 	s.NextRunAt, s.LastRunAt, s.CreatedAt, s.UpdatedAt = fromMS(next), fromNullMS(last), fromMS(created), fromMS(updated)
+	s.BaselineAt, s.Enabled = fromNullMS(baseline), enabled != 0
 	return s, nil
 }
 
@@ -59,21 +65,24 @@ func jsonText(v any) string {
 // InsertSource stores s and sets its id.
 func (tx *Tx) InsertSource(ctx context.Context, s *Source) error {
 	err := tx.tx.QueryRowContext(ctx, `INSERT INTO sources (url, mode, language, topics, regions, category_map, interval_ms,
-		translation_key_from, next_run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		translation_key_from, next_run_at, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		s.URL, s.Mode, s.Language, jsonText(nonNilStrings(s.Topics)), jsonText(nonNilStrings(s.Regions)), jsonText(nonNilMap(s.CategoryMap)),
-		s.Interval.Milliseconds(), s.TranslationKeyFrom, ms(s.NextRunAt), ms(s.CreatedAt), ms(s.UpdatedAt)).Scan(&s.ID)
+		s.Interval.Milliseconds(), s.TranslationKeyFrom, ms(s.NextRunAt), boolInt(s.Enabled), ms(s.CreatedAt), ms(s.UpdatedAt)).Scan(&s.ID)
 	if err != nil {
 		return fmt.Errorf("store: insert source: %w", err)
 	}
 	return nil
 }
 
-// UpdateSource writes the settings of s (not its poll state).
+// UpdateSource writes the settings of s (not its poll state; but a new URL
+// clears the validators and the baseline).
 func (tx *Tx) UpdateSource(ctx context.Context, s *Source) error {
 	_, err := tx.tx.ExecContext(ctx, `UPDATE sources SET url = ?, mode = ?, language = ?, topics = ?, regions = ?, category_map = ?,
-		interval_ms = ?, translation_key_from = ?, etag = ?, last_modified = ?, next_run_at = ?, updated_at = ? WHERE id = ?`,
+		interval_ms = ?, translation_key_from = ?, etag = ?, last_modified = ?, next_run_at = ?, baseline_at = ?, enabled = ?, updated_at = ?
+		WHERE id = ?`,
 		s.URL, s.Mode, s.Language, jsonText(nonNilStrings(s.Topics)), jsonText(nonNilStrings(s.Regions)), jsonText(nonNilMap(s.CategoryMap)),
-		s.Interval.Milliseconds(), s.TranslationKeyFrom, s.ETag, s.LastModified, ms(s.NextRunAt), ms(s.UpdatedAt), s.ID)
+		s.Interval.Milliseconds(), s.TranslationKeyFrom, s.ETag, s.LastModified, ms(s.NextRunAt), nullMS(s.BaselineAt), boolInt(s.Enabled),
+		ms(s.UpdatedAt), s.ID)
 	if err != nil {
 		return fmt.Errorf("store: update source %d: %w", s.ID, err)
 	}
@@ -156,7 +165,7 @@ func (db *DB) ClaimSource(ctx context.Context, id int64, now time.Time, lease ti
 		if id != 0 {
 			s, err = tx.Source(ctx, id)
 		} else {
-			s, err = scanSource(tx.tx.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE next_run_at <= ?
+			s, err = scanSource(tx.tx.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE next_run_at <= ? AND enabled = 1
 				ORDER BY next_run_at LIMIT 1`+tx.e.skipLocked, ms(now)))
 			if errors.Is(err, sql.ErrNoRows) {
 				err = ErrNotFound
@@ -201,8 +210,15 @@ func (db *DB) FinishSourceRun(ctx context.Context, run *SourceRun, p SourcePoll)
 			run.Status, run.New, run.Updated, run.Unchanged, run.Skipped, run.Error).Scan(&run.ID); err != nil {
 			return err
 		}
+		// The first successful poll sets the baseline (see the sources
+		// package): later polls alert on what is new.
+		baseline := any(nil)
+		if run.Status == "ok" || run.Status == "not_modified" {
+			baseline = ms(run.FinishedAt)
+		}
 		_, err := tx.tx.ExecContext(ctx, `UPDATE sources SET etag = ?, last_modified = ?, next_run_at = ?, failures = ?, last_error = ?,
-			last_run_at = ? WHERE id = ?`, p.ETag, p.LastModified, ms(p.NextRunAt), p.Failures, p.LastError, ms(run.FinishedAt), run.SourceID)
+			last_run_at = ?, baseline_at = COALESCE(baseline_at, ?) WHERE id = ?`,
+			p.ETag, p.LastModified, ms(p.NextRunAt), p.Failures, p.LastError, ms(run.FinishedAt), baseline, run.SourceID)
 		return err
 	})
 	if err != nil {

@@ -251,17 +251,10 @@ func (db *DB) WebSubSubscriptions(ctx context.Context) ([]WebSubSubscription, er
 	return out, rows.Err()
 }
 
-// PruneWebSub deletes subscriptions whose lease ended before now and
-// finished jobs older than cutoff.
-func (db *DB) PruneWebSub(ctx context.Context, now, cutoff time.Time) error {
-	err := db.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM websub_subscriptions WHERE expires_at <= ?`, ms(now)); err != nil {
-			return err
-		}
-		_, err := tx.tx.ExecContext(ctx, `DELETE FROM websub_jobs WHERE state IN ('done', 'failed') AND updated_at < ?`, ms(cutoff))
-		return err
-	})
-	if err != nil {
+// PruneWebSub deletes subscriptions whose lease ended before now (finished
+// jobs go with the other finished records: Prune).
+func (db *DB) PruneWebSub(ctx context.Context, now time.Time) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM websub_subscriptions WHERE expires_at <= ?`, ms(now)); err != nil {
 		return fmt.Errorf("store: prune websub: %w", err)
 	}
 	return nil

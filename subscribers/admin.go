@@ -154,7 +154,8 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (store.Subscriber, er
 			return err
 		}
 		if req.Confirmed {
-			return nil
+			// Consent vouched for by staff: the same event as a confirmation.
+			return recordEvent(ctx, tx, store.EventSubscriberConfirmed, &sub, now)
 		}
 		if _, err := s.notify(ctx, tx, &sub, mailer.KindConfirm, v.tax, now); err != nil {
 			return err
@@ -215,7 +216,13 @@ func (s *Service) Patch(ctx context.Context, id int64, req PatchRequest) (store.
 			return nil
 		}
 		sub.UpdatedAt = now
-		return tx.UpdateSubscriber(ctx, &sub)
+		if err := tx.UpdateSubscriber(ctx, &sub); err != nil {
+			return err
+		}
+		if ev := statusEvent(before.Status, sub.Status); ev != "" {
+			return recordEvent(ctx, tx, ev, &sub, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Subscriber{}, err
@@ -268,6 +275,9 @@ func (s *Service) Erase(ctx context.Context, id int64) error {
 			return err
 		}
 		if err := tx.DeleteSubscriber(ctx, id); err != nil {
+			return err
+		}
+		if err := recordErased(ctx, tx, id, now); err != nil {
 			return err
 		}
 		return tx.AddSuppression(ctx, HashAddress(sub.Email), "erased", now)

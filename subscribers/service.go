@@ -396,13 +396,13 @@ func (s *Service) UpdatePreferences(ctx context.Context, token string, in PrefsI
 // confirmation is needed. The consent record is renewed; the digest
 // watermark restarts from now.
 func (s *Service) Resubscribe(ctx context.Context, token string, c Consent) (store.Subscriber, error) {
-	sub, err := s.byToken(ctx, PurposePreferences, token, func(_ *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
+	sub, err := s.byToken(ctx, PurposePreferences, token, func(tx *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
 		if sub.Status == store.SubscriberActive {
 			return false, nil
 		}
 		activate(sub, now)
 		setConsent(sub, c, now)
-		return true, nil
+		return true, recordEvent(ctx, tx, store.EventSubscriberConfirmed, sub, now)
 	})
 	if err == nil {
 		s.log.Info("subscriber re-subscribed", "subscriber_id", sub.ID)

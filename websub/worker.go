@@ -49,7 +49,7 @@ func (h *Hub) RunOnce(ctx context.Context) (int, error) {
 	}
 	if h.rounds++; h.rounds%600 == 1 {
 		now := h.now()
-		if err := h.db.PruneWebSub(ctx, now, now.Add(-7*24*time.Hour)); err != nil {
+		if err := h.db.PruneWebSub(ctx, now); err != nil {
 			return 0, err
 		}
 	}

@@ -151,6 +151,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	node.Lead("webhooks", hooks.Run)
 	node.Lead("websub", hub.Run)
 	node.Lead("sources", a.sources.Run)
+	node.Lead("prune", func(ctx context.Context) { runPrune(ctx, a.db, cfg.Retention, log.With("component", "prune")) })
 	switch {
 	case cfg.BackupCron == "":
 	case a.db.Engine() == "postgres":

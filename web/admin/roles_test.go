@@ -169,6 +169,7 @@ func consoleCases() []consoleCase {
 		{"GET /admin/sources", "", staff.Admin, fixed("/admin/sources", nil)},
 		{"POST /admin/sources", "", staff.Admin, fixed("/admin/sources", url.Values{"url": {"https://cms.example.org/feed.xml"}, "mode": {"draft"}, "language": {"en"}, "interval": {"15m"}})},
 		{"POST /admin/sources/{id}/run", "", staff.Admin, fixed("/admin/sources/999/run", nil)},
+		{"POST /admin/sources/{id}", "", staff.Admin, fixed("/admin/sources/999", url.Values{"url": {"https://cms.example.org/feed.xml"}, "mode": {"draft"}, "interval": {"15m"}})},
 		{"/admin/", "unknown page", staff.Viewer, fixed("/admin/nothing", nil)},
 	}
 }

@@ -55,6 +55,7 @@ func (a *Console) routes() []consoleRoute {
 		{"GET /admin/sources", minRole(staff.Admin), a.sourceList},
 		{"POST /admin/sources", minRole(staff.Admin), a.addSource},
 		{"POST /admin/sources/{id}/run", minRole(staff.Admin), a.runSourceNow},
+		{"POST /admin/sources/{id}", minRole(staff.Admin), a.editSource},
 		{"/admin/", minRole(staff.Viewer), func(w http.ResponseWriter, r *http.Request, _ *session) error {
 			return ui.NotFound("This page")
 		}},

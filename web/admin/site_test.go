@@ -121,7 +121,7 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 		t.Fatal(err)
 	}
 	s.hooks = webhooks.New(db, outbound.New(outbound.Options{AllowPrivate: true}), webhooks.Options{Now: o.now})
-	s.sources = sources.New(db, outbound.New(outbound.Options{AllowPrivate: true}), s.rel, sources.Options{Now: o.now})
+	s.sources = sources.New(db, outbound.New(outbound.Options{AllowPrivate: true}), s.rel, sources.Options{Now: o.now, Audit: audit.New(db, nil)})
 	s.staff = staff.New(db, staff.Options{BaseURL: base, Now: o.now, Audit: audit.New(db, nil), Notify: func() { notify() }})
 	var sso *OIDCOptions
 	if o.oidc != nil {

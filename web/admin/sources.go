@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,9 +22,41 @@ type sourcesView struct {
 	Runs     []sources.RunDocument
 	Error    string // why the add form was refused
 	Form     sourceForm
+	// Edit is the edit form of the selected source; EditError says why
+	// it was refused.
+	Edit      sourceEdit
+	EditError string
 }
 
 type sourceForm struct{ URL, Mode, Topics, Interval string }
+
+// sourceEdit is the edit form: lists are comma-separated slugs, the
+// category map one "Feed category = slug" per line.
+type sourceEdit struct {
+	URL, Mode, Topics, Regions, CategoryMap, Interval string
+	Enabled                                           bool
+}
+
+func editOf(d sources.Document) sourceEdit {
+	var cm []string
+	for k, v := range d.CategoryMap {
+		cm = append(cm, k+" = "+v)
+	}
+	slices.Sort(cm)
+	return sourceEdit{URL: d.URL, Mode: d.Mode, Topics: strings.Join(d.Topics, ", "), Regions: strings.Join(d.Regions, ", "),
+		CategoryMap: strings.Join(cm, "\n"), Interval: d.Interval, Enabled: d.Enabled}
+}
+
+// slugList splits a comma-separated form field.
+func slugList(s string) releases.List {
+	out := releases.List{}
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // sourceList: GET /admin/sources (?id= shows that source's polls).
 func (a *Console) sourceList(w http.ResponseWriter, r *http.Request, sess *session) error {
@@ -54,9 +87,15 @@ func (a *Console) renderSources(w http.ResponseWriter, r *http.Request, v source
 		}
 		d := sources.NewDocument(src)
 		v.Selected = &d
+		if v.EditError == "" {
+			v.Edit = editOf(d)
+		}
 		if v.Runs, err = a.deps.Sources.Runs(ctx, id, 50); err != nil {
 			return err
 		}
+	}
+	if r.URL.Query().Get("saved") != "" {
+		v.Page.Notice = "Source saved."
 	}
 	if n := r.URL.Query().Get("done"); n != "" {
 		v.Page.Notice = "Poll finished: " + releases.Clip(n, 200)
@@ -71,12 +110,7 @@ func (a *Console) addSource(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	f := sourceForm{URL: r.PostFormValue("url"), Mode: r.PostFormValue("mode"), Topics: r.PostFormValue("topics"),
 		Interval: r.PostFormValue("interval")}
-	topics := releases.List{}
-	for _, t := range strings.Split(f.Topics, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			topics = append(topics, t)
-		}
-	}
+	topics := slugList(f.Topics)
 	src, err := a.deps.Sources.Create(r.Context(), sources.Input{URL: &f.URL, Mode: &f.Mode, Topics: &topics, Interval: &f.Interval})
 	var ve *releases.ValidationError
 	if errors.As(err, &ve) {
@@ -106,4 +140,54 @@ func (a *Console) runSourceNow(w http.ResponseWriter, r *http.Request, sess *ses
 	msg := run.Status + ", " + strconv.Itoa(run.New) + " new, " + strconv.Itoa(run.Updated) + " updated"
 	http.Redirect(w, r, "/admin/sources?id="+strconv.FormatInt(id, 10)+"&done="+url.QueryEscape(msg), http.StatusSeeOther)
 	return nil
+}
+
+// editSource: POST /admin/sources/{id} changes a source (URL, mode, topics,
+// regions, category map, interval, enabled); the sources service audits it
+// (source.update).
+func (a *Console) editSource(w http.ResponseWriter, r *http.Request, sess *session) error {
+	if a.deps.Sources == nil {
+		return ui.NotFound("This page")
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return ui.NotFound("This source")
+	}
+	f := sourceEdit{URL: r.PostFormValue("url"), Mode: r.PostFormValue("mode"), Topics: r.PostFormValue("topics"),
+		Regions: r.PostFormValue("regions"), CategoryMap: r.PostFormValue("category_map"), Interval: r.PostFormValue("interval"),
+		Enabled: r.PostFormValue("enabled") != ""}
+	in := sources.Input{URL: &f.URL, Mode: &f.Mode, Interval: &f.Interval, Enabled: &f.Enabled}
+	topics, regions := slugList(f.Topics), slugList(f.Regions)
+	in.Topics, in.Regions = &topics, &regions
+	cm := map[string]string{}
+	for n, line := range strings.Split(f.CategoryMap, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
+			return a.refuseEdit(w, r, sess, id, f, "category_map: line "+strconv.Itoa(n+1)+" must read Feed category = slug")
+		}
+		cm[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	in.CategoryMap = &cm
+	_, err = a.deps.Sources.Update(r.Context(), id, in)
+	var ve *releases.ValidationError
+	if errors.As(err, &ve) {
+		return a.refuseEdit(w, r, sess, id, f, ve.Error())
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin/sources?id="+strconv.FormatInt(id, 10)+"&saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// refuseEdit shows the edit form again, as sent, with why it was refused.
+func (a *Console) refuseEdit(w http.ResponseWriter, r *http.Request, sess *session, id int64, f sourceEdit, msg string) error {
+	q := r.URL.Query()
+	q.Set("id", strconv.FormatInt(id, 10))
+	r.URL.RawQuery = q.Encode()
+	v := sourcesView{Page: a.page(sess, "Sources", "sources"), Form: sourceForm{Mode: "draft", Interval: "15m"}, Edit: f, EditError: msg}
+	return a.renderSources(w, r, v, http.StatusUnprocessableEntity)
 }
