@@ -396,9 +396,18 @@ func (s *Service) UpdatePreferences(ctx context.Context, token string, in PrefsI
 // confirmation is needed. The consent record is renewed; the digest
 // watermark restarts from now.
 func (s *Service) Resubscribe(ctx context.Context, token string, c Consent) (store.Subscriber, error) {
-	sub, err := s.byToken(ctx, PurposePreferences, token, func(_ *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
+	sub, err := s.byToken(ctx, PurposePreferences, token, func(tx *store.Tx, sub *store.Subscriber, now time.Time) (bool, error) {
 		if sub.Status == store.SubscriberActive {
 			return false, nil
+		}
+		// A complaint put the address on the suppression list: an old
+		// link does not bring them back, only a new double opt-in does
+		// (SPEC 8.3).
+		if suppressed, err := tx.SuppressionExists(ctx, suppressionHashes(sub.Email, sub.Email)...); err != nil || suppressed {
+			if err == nil {
+				err = fmt.Errorf("subscriber %d complained: %w", sub.ID, ErrGone)
+			}
+			return false, err
 		}
 		activate(sub, now)
 		setConsent(sub, c, now)
