@@ -169,4 +169,3 @@ func decodeHeader(s string) string {
 	}
 	return d
 }
-
