@@ -347,4 +347,3 @@ func TestPoller_POP3DeletesProcessedMailOnly(t *testing.T) {
 		t.Fatalf("pop3 failures %v", got)
 	}
 }
-
