@@ -113,7 +113,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks"), Audit: a.audit})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources,
-			Staff: a.staff, Audit: a.db, Limits: a.db})
+			Staff: a.staff, Audit: a.db, Bounces: a.db, Limits: a.db})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
