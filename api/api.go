@@ -59,6 +59,9 @@ type Deps struct {
 	Staff *staff.Service
 	// Audit serves /api/v1/audit; nil leaves it out.
 	Audit AuditLog
+	// Bounces serves /api/v1/bounces and the stats' bounce counts; nil
+	// leaves them out.
+	Bounces BounceLog
 	// Limits keeps the failed-token counters in the database, shared by
 	// every instance; nil keeps them in this process.
 	Limits ui.Counter
@@ -79,6 +82,7 @@ type API struct {
 	doc         map[string]any // the OpenAPI document, built on first request
 	staff       *staff.Service
 	audit       AuditLog
+	bounces     BounceLog
 	bearers     *ui.IPLimiter // failed bearer tokens per client IP
 	now         func() time.Time
 }
@@ -112,6 +116,7 @@ func New(opts Options, deps Deps) *API {
 		sources:     deps.Sources,
 		staff:       deps.Staff,
 		audit:       deps.Audit,
+		bounces:     deps.Bounces,
 		bearers:     ui.NewIPLimiter(opts.BearerLimit, opts.BearerBurst),
 		now:         time.Now,
 	}

@@ -44,7 +44,7 @@ func fullAPI(t *testing.T) (*API, *httptest.Server) {
 	client := outbound.New(outbound.Options{AllowPrivate: true})
 	a := New(Options{AdminToken: testToken, BaseURL: "https://press.example.org"}, Deps{Releases: rel, Subscribers: subs, Dispatch: disp,
 		Messages: db, Webhooks: webhooks.New(db, client, webhooks.Options{}), Sources: sources.New(db, client, rel, sources.Options{}),
-		Staff: staff.New(db, staff.Options{BaseURL: "https://press.example.org"}), Audit: db})
+		Staff: staff.New(db, staff.Options{BaseURL: "https://press.example.org"}), Audit: db, Bounces: db})
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)

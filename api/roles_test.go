@@ -50,7 +50,7 @@ func newRoleSite(t *testing.T) *roleSite {
 	}
 	st := staff.New(db, staff.Options{BaseURL: "http://127.0.0.1:8080", Audit: rec})
 	a := New(Options{AdminToken: testToken, BearerBurst: 1000}, Deps{Releases: rel, Subscribers: subs, Dispatch: disp, Messages: db,
-		Staff: st, Audit: db, Limits: db})
+		Staff: st, Audit: db, Bounces: db, Limits: db})
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -238,6 +238,7 @@ func roleCases() []roleCase {
 			return "/api/v1/tokens/" + idOf(s.t, out), ""
 		}},
 		{"GET /api/v1/audit", "", staff.Admin, fixed("/api/v1/audit", "")},
+		{"GET /api/v1/bounces", "", staff.Admin, fixed("/api/v1/bounces?kind=hard", "")},
 		{"GET /api/v1/audit.csv", "", staff.Admin, fixed("/api/v1/audit.csv", "")},
 		{"/api/", "unknown route", staff.Viewer, fixed("/api/v1/nothing", "")},
 	}

@@ -94,6 +94,9 @@ func (a *API) routes() []route {
 			route{"GET /api/v1/audit.csv", minRole(staff.Admin), a.exportAudit},
 		)
 	}
+	if a.bounces != nil {
+		rs = append(rs, route{"GET /api/v1/bounces", minRole(staff.Admin), a.listBounces})
+	}
 	// Unknown routes answer 404 to any caller (after authentication, so
 	// that the API's shape is not shown to strangers).
 	return append(rs, route{"/api/", minRole(staff.Viewer), a.notFound})

@@ -17,10 +17,13 @@ type statsJSON struct {
 	Subscribers map[string]int `json:"subscribers"`
 	Messages    map[string]int `json:"messages"`
 	Releases    map[string]int `json:"releases"`
+	// Bounces: SPEC 8.3's counts over the last 30 days (with Deps.Bounces).
+	Bounces *bounceStats `json:"bounces,omitempty"`
 }
 
 // getStats: GET /api/v1/stats — subscribers by status, messages by state,
-// releases by state (SPEC 3).
+// releases by state (SPEC 3), and bounces and complaints of the last
+// 30 days with the complaint rate (SPEC 8.3).
 func (a *API) getStats(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	subs, err := a.subscribers.Counts(ctx)
@@ -47,6 +50,11 @@ func (a *API) getStats(w http.ResponseWriter, r *http.Request) error {
 		total += msgs[s]
 	}
 	out.Messages["total"] = total
+	if a.bounces != nil {
+		if out.Bounces, err = a.bounceStats(ctx); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +43,7 @@ const (
 	DefaultRetention       = 30 * 24 * time.Hour
 	DefaultOIDCRoleClaim   = "groups"
 	DefaultMetricsAllow    = "127.0.0.0/8,::1"
+	DefaultSoftBounceLimit = 5
 )
 
 // Config is every setting of herald, validated.
@@ -78,8 +80,15 @@ type Config struct {
 	FormOrigins   []string // HERALD_FORM_ORIGINS: origins that may embed the form or POST to /subscribe
 	DKIM          []DKIMKey
 	BounceAddress string // "" when no VERP envelope sender
-	BackupCron    string // "" for no scheduled backups
-	BackupKeep    int    // scheduled backups kept, newest first
+	// Bounces and complaints that arrive later (SPEC 8.3).
+	BounceMailbox     string // HERALD_BOUNCE_MAILBOX: imaps://user:pass@host:993/INBOX, imap://, pop3s://, pop3://; "" for none
+	BounceDoneFolder  string // HERALD_BOUNCE_DONE_FOLDER: IMAP folder processed mail is moved to; "" deletes it
+	SoftBounceLimit   int    // HERALD_SOFT_BOUNCE_LIMIT: soft bounces within 30 days that make a bounce
+	WebhookSecret     string // HERALD_WEBHOOK_SECRET: Postmark's basic-auth password
+	SendGridPublicKey string // HERALD_SENDGRID_PUBLIC_KEY: base64 DER ECDSA key of SendGrid's signed event webhook
+	MailgunSigningKey string // HERALD_MAILGUN_SIGNING_KEY
+	BackupCron        string // "" for no scheduled backups
+	BackupKeep        int    // scheduled backups kept, newest first
 	// OIDC is single sign-on (SPEC 7.2); nil when HERALD_OIDC_ISSUER is
 	// not set.
 	OIDC *OIDC
@@ -137,6 +146,7 @@ type raw struct {
 	allowPrivate, websubHubs                                                  string
 	welcome, signupPOW, signupAllow, signupBlock, formOrigins                 string
 	dkim, bounceAddress                                                       string
+	bounceMailbox, bounceDone, softLimit, webhookSecret, sendgridKey, mgKey   string
 	backupCron, backupKeep                                                    string
 	retention                                                                 string
 	oidcIssuer, oidcClientID, oidcSecret, oidcRoleClaim, oidcRoles            string
@@ -176,6 +186,12 @@ func (r *raw) settings() []setting {
 		{"HERALD_FORM_ORIGINS", "form-origins", "", "comma list of origins (https://www.example.org) that may embed the subscribe form or POST to /subscribe", &r.formOrigins},
 		{"HERALD_DKIM", "dkim", "", "DKIM keys signing every message: comma list of selector:domain:keyfile (RSA 2048+ or Ed25519 PEM)", &r.dkim},
 		{"HERALD_BOUNCE_ADDRESS", "bounce-address", "", "envelope sender base of alerts and digests, e.g. bounces@news.example.org (becomes bounces+TOKEN@...)", &r.bounceAddress},
+		{"HERALD_BOUNCE_MAILBOX", "bounce-mailbox", "", "mailbox of bounces and abuse reports, polled every minute: imaps://user:pass@host:993/INBOX, imap://, pop3s:// or pop3://", &r.bounceMailbox},
+		{"HERALD_BOUNCE_DONE_FOLDER", "bounce-done-folder", "", "IMAP folder that processed bounces are moved to (empty: they are deleted)", &r.bounceDone},
+		{"HERALD_SOFT_BOUNCE_LIMIT", "soft-bounce-limit", strconv.Itoa(DefaultSoftBounceLimit), "soft bounces within 30 days that mark a subscriber bounced", &r.softLimit},
+		{"HERALD_WEBHOOK_SECRET", "webhook-secret", "", "password (any user name) of Postmark's bounce webhook at /webhooks/postmark", &r.webhookSecret},
+		{"HERALD_SENDGRID_PUBLIC_KEY", "sendgrid-public-key", "", "verification key (base64) of SendGrid's signed event webhook at /webhooks/sendgrid", &r.sendgridKey},
+		{"HERALD_MAILGUN_SIGNING_KEY", "mailgun-signing-key", "", "HTTP webhook signing key of Mailgun, for /webhooks/mailgun", &r.mgKey},
 		{"HERALD_BACKUP_CRON", "backup-cron", "", "cron spec (in HERALD_TZ) of scheduled backups of the SQLite database into $HERALD_DATA_DIR/backups; empty for none", &r.backupCron},
 		{"HERALD_BACKUP_KEEP", "backup-keep", strconv.Itoa(DefaultBackupKeep), "how many scheduled backups to keep (the newest)", &r.backupKeep},
 		{"HERALD_RETENTION", "retention", "720h", "how long handled events, finished webhook deliveries, WebSub jobs and ingest runs are kept", &r.retention},
@@ -247,7 +263,7 @@ func (l *Loader) PrintSettings(w io.Writer) {
 // display is a setting's value as usage may print it: "" for the admin
 // token, URLs with their password masked.
 func display(env, v string) string {
-	if env == "HERALD_ADMIN_TOKEN" || env == "HERALD_OIDC_CLIENT_SECRET" {
+	if env == "HERALD_ADMIN_TOKEN" || env == "HERALD_OIDC_CLIENT_SECRET" || env == "HERALD_WEBHOOK_SECRET" || env == "HERALD_MAILGUN_SIGNING_KEY" {
 		return ""
 	}
 	return RedactURL(v)
@@ -427,6 +443,7 @@ func (l *Loader) Load() (Config, error) {
 			c.BounceAddress = a.Address
 		}
 	}
+	parseBounceSettings(r, &c, fail)
 	c.OIDC = parseOIDC(r, func(env, msg string) { fail(env, "%s", msg) })
 	if c.TrustedProxies, err = ParseCIDRList(r.trustedProxies); err != nil {
 		fail("HERALD_TRUSTED_PROXIES", "%v", err)
@@ -660,4 +677,37 @@ func (c Config) PrepareDataDir() error {
 	f.Close()
 	os.Remove(f.Name())
 	return nil
+}
+
+// parseBounceSettings validates the settings of bounces and complaints
+// (SPEC 8.3).
+func parseBounceSettings(r raw, c *Config, fail func(env, format string, args ...any)) {
+	c.BounceMailbox = strings.TrimSpace(r.bounceMailbox)
+	if c.BounceMailbox != "" {
+		u, err := url.Parse(c.BounceMailbox)
+		switch {
+		case err != nil:
+			fail("HERALD_BOUNCE_MAILBOX", "%q is not a URL such as imaps://user:pass@host:993/INBOX", RedactURL(c.BounceMailbox))
+		case u.Scheme != "imaps" && u.Scheme != "imap" && u.Scheme != "pop3s" && u.Scheme != "pop3":
+			fail("HERALD_BOUNCE_MAILBOX", "scheme must be imaps://, imap://, pop3s:// or pop3://, got %q", u.Scheme)
+		case u.Hostname() == "" || u.User == nil || u.User.Username() == "":
+			fail("HERALD_BOUNCE_MAILBOX", "%q needs user:password@host", RedactURL(c.BounceMailbox))
+		}
+	}
+	c.BounceDoneFolder = strings.TrimSpace(r.bounceDone)
+	if c.BounceDoneFolder != "" && strings.HasPrefix(c.BounceMailbox, "pop3") {
+		fail("HERALD_BOUNCE_DONE_FOLDER", "needs an IMAP mailbox: POP3 has no folders")
+	}
+	var err error
+	if c.SoftBounceLimit, err = strconv.Atoi(strings.TrimSpace(r.softLimit)); err != nil || c.SoftBounceLimit < 1 {
+		fail("HERALD_SOFT_BOUNCE_LIMIT", "must be a whole number of at least 1, got %q", r.softLimit)
+	}
+	c.WebhookSecret = strings.TrimSpace(r.webhookSecret)
+	c.MailgunSigningKey = strings.TrimSpace(r.mgKey)
+	c.SendGridPublicKey = strings.TrimSpace(r.sendgridKey)
+	if c.SendGridPublicKey != "" {
+		if _, err := base64.StdEncoding.DecodeString(c.SendGridPublicKey); err != nil {
+			fail("HERALD_SENDGRID_PUBLIC_KEY", "is not base64 (copy the verification key from SendGrid's Mail Settings)")
+		}
+	}
 }

@@ -164,7 +164,7 @@ func TestMetrics_NamedInDeployFilesExist(t *testing.T) {
 			t.Errorf("the Go sources do not define %s, or the collector missed it", want)
 		}
 	}
-	for _, bogus := range []string{"herald_mail_sent", "herald_mail_sent_totals", "herald_bounces_total"} {
+	for _, bogus := range []string{"herald_mail_sent", "herald_mail_sent_totals", "herald_bounce_total"} {
 		if exists(exported, bogus) {
 			t.Errorf("the collector accepts %s, which herald does not export", bogus)
 		}

@@ -247,6 +247,48 @@ func TestDeliver_BounceKeepsConnection(t *testing.T) {
 	if got := metricValue(t, e, "herald_mail_bounced_total", "alert"); got != 1 {
 		t.Errorf("bounced metric %v", got)
 	}
+	// SPEC 8.3: the refusal is kept as a bounce event of source smtp,
+	// counted, and told to webhooks.
+	bs, err := e.db.ListBounces(context.Background(), store.BounceQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 1 || bs[0].SubscriberID != bounced || bs[0].Kind != "hard" || bs[0].Source != "smtp" ||
+		!strings.Contains(bs[0].Diagnostic, "5.1.1") || !strings.HasPrefix(bs[0].MessageID, itoa(int(e.row(t, "a1:"+itoa(int(bounced))).ID))+".") ||
+		bs[0].Email != "sub1@example.net" {
+		t.Errorf("bounce events %+v", bs)
+	}
+	if got := labelledValue(t, e, "herald_bounces_total", map[string]string{"kind": "hard", "source": "smtp"}); got != 1 {
+		t.Errorf("herald_bounces_total{hard,smtp} = %v", got)
+	}
+	evs, _ := e.db.Events(context.Background(), 5)
+	if len(evs) != 1 || evs[0].Type != store.EventSubscriberBounced {
+		t.Errorf("events %+v", evs)
+	}
+}
+
+// labelledValue reads the counter of name with exactly these labels.
+func labelledValue(t *testing.T, e *testEnv, name string, labels map[string]string) float64 {
+	t.Helper()
+	fams, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if labels[l.GetName()] != l.GetValue() {
+					continue next
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
 }
 
 func TestDeliver_DataRefusalDoesNotBounce(t *testing.T) {

@@ -13,6 +13,10 @@ type metrics struct {
 	depth                                               prometheus.Gauge
 	latency                                             prometheus.Histogram
 	connections                                         prometheus.Counter
+	// bounces is herald_bounces_total{kind,source} (SPEC 8.3): every
+	// bounce and complaint recorded, at SMTP time here, later through
+	// CountBounce.
+	bounces *prometheus.CounterVec
 
 	nSent, nFailed, nDeferred, nExpired, nCancelled atomic.Int64
 }
@@ -33,6 +37,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "herald", Subsystem: "smtp", Name: "send_seconds",
 			Help:    "Time of one SMTP transaction (MAIL FROM to the reply after DATA).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}),
+		bounces: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "bounces_total",
+			Help: "Bounces and complaints recorded (SPEC 8.3), by kind (hard, soft, complaint) and source (smtp, mailbox, ses, postmark, sendgrid, mailgun)."},
+			[]string{"kind", "source"}),
 		connections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "herald", Subsystem: "smtp", Name: "connections_total",
 			Help: "SMTP connections opened."}),
 	}
@@ -42,8 +49,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			c.WithLabelValues(kind)
 		}
 	}
+	for _, kind := range []string{"hard", "soft", "complaint"} {
+		for _, source := range []string{"smtp", "mailbox", "ses", "postmark", "sendgrid", "mailgun"} {
+			if kind == "hard" || source != "smtp" {
+				m.bounces.WithLabelValues(kind, source)
+			}
+		}
+	}
 	if reg != nil {
-		reg.MustRegister(m.sent, m.failed, m.deferred, m.expired, m.cancelled, m.bounced, m.depth, m.latency, m.connections)
+		reg.MustRegister(m.sent, m.failed, m.deferred, m.expired, m.cancelled, m.bounced, m.depth, m.latency, m.connections, m.bounces)
 	}
 	return m
 }
@@ -59,6 +73,7 @@ func (m *metrics) count(kind, state string, bounce bool) {
 		m.nFailed.Add(1)
 		if bounce {
 			m.bounced.WithLabelValues(kind).Inc()
+			m.bounces.WithLabelValues("hard", "smtp").Inc()
 		}
 	case "queued":
 		m.deferred.WithLabelValues(kind).Inc()
@@ -80,4 +95,10 @@ type Stats struct {
 func (m *metrics) stats() Stats {
 	return Stats{Sent: int(m.nSent.Load()), Failed: int(m.nFailed.Load()), Deferred: int(m.nDeferred.Load()),
 		Expired: int(m.nExpired.Load()), Cancelled: int(m.nCancelled.Load())}
+}
+
+// CountBounce counts one bounce or complaint recorded later than SMTP time
+// (a bounce mailbox or a provider's webhook) in herald_bounces_total.
+func (m *Mailer) CountBounce(kind, source string) {
+	m.metrics.bounces.WithLabelValues(kind, source).Inc()
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+
+	"herald/store"
 )
 
 // VERP is the envelope sender of SPEC 8.2: bounces+TOKEN@domain for the
@@ -66,4 +68,37 @@ func (v *VERP) Parse(addr string) (id int64, ok bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// MessageOutboxID returns the outbox row a Message-ID of herald's names
+// ("<id>.<hash>.herald@domain", with or without angle brackets); ok is
+// false for any other form. The caller checks it with MessageIDMatches.
+func MessageOutboxID(msgID string) (int64, bool) {
+	msgID = strings.Trim(strings.TrimSpace(msgID), "<>")
+	local, _, found := strings.Cut(msgID, "@")
+	if !found {
+		return 0, false
+	}
+	idPart, rest, found := strings.Cut(local, ".")
+	if !found || !strings.HasSuffix(rest, ".herald") {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(idPart, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// MessageID is the Message-ID herald gives outbox row m on domain.
+func MessageID(m store.OutboxMessage, domain string) string { return messageID(m, domain) }
+
+// MessageIDMatches reports whether msgID is the Message-ID herald gave row
+// m (on any domain): its hash part depends on the row's idempotency key
+// and creation time, which a stranger cannot know, so a forged
+// Message-ID naming some row does not match it.
+func MessageIDMatches(msgID string, m store.OutboxMessage) bool {
+	msgID = strings.ToLower(strings.Trim(strings.TrimSpace(msgID), "<>"))
+	want := messageID(m, "")
+	return strings.HasPrefix(msgID, want) && len(msgID) > len(want)
 }

@@ -438,6 +438,7 @@ func (w *worker) outcome(msg store.OutboxMessage, se *sendErr) store.OutboxResul
 	res.State, res.Error, res.Bounce = store.OutboxFailed, se.Error(), se.bounce && msg.SubscriberID != 0
 	if res.Bounce {
 		w.r.bounced.Store(msg.SubscriberID, true)
+		res.MessageID = messageID(msg, m.domain) // kept with the recorded bounce
 	}
 	m.log.Error("delivery failed permanently", "outbox_id", msg.ID, "kind", msg.Kind, "code", se.code,
 		"subscriber_id", msg.SubscriberID, "bounced", res.Bounce, "err", se.err)

@@ -16,7 +16,7 @@ var copyTables = []string{
 	"settings", "session_revocations",
 	"events", "webhooks", "webhook_deliveries", "webhook_attempts", "websub_subscriptions", "websub_jobs",
 	"sources", "source_items", "source_runs",
-	"staff", "staff_links", "api_tokens", "audit_log",
+	"staff", "staff_links", "api_tokens", "audit_log", "bounces",
 }
 
 // copySkipped are tables that belong to the database they are in: its

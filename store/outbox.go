@@ -450,7 +450,7 @@ func (db *DB) markSent(ctx context.Context, now time.Time, sent map[string][2]st
 func (db *DB) recordTx(ctx context.Context, now time.Time, results []OutboxResult) error {
 	// Prepare outside the transaction: it holds the only write connection.
 	stmts := map[string]*sql.Stmt{}
-	for _, q := range []string{markSent, markRetry, markReleased, markDone, bounceEvent, bounceSubscriber, cancelForSubscriber} {
+	for _, q := range []string{markSent, markRetry, markReleased, markDone, bounceEvent, bounceSubscriber, cancelForSubscriber, bounceRecord} {
 		s, err := db.writeStmt(ctx, q)
 		if err != nil {
 			return fmt.Errorf("store: record outbox: %w", err)
@@ -498,6 +498,9 @@ func recordOne(exec func(string, ...any) error, now time.Time, r OutboxResult) e
 		return fmt.Errorf("unknown outbox state %q", r.State)
 	}
 	if r.Bounce && r.SubscriberID != 0 {
+		if err := exec(bounceRecord, bounceRecordArgs(now, r)...); err != nil {
+			return err
+		}
 		if err := exec(bounceEvent, bounceEventArgs(now, r.SubscriberID)...); err != nil {
 			return err
 		}

@@ -485,6 +485,11 @@ func (db *DB) CountSubscribers(ctx context.Context) (map[string]int, error) {
 // DeleteSubscriber removes the subscriber row (erasure); the outbox keeps
 // its history with subscriber_id set to NULL. ErrNotFound if there is none.
 func (tx *Tx) DeleteSubscriber(ctx context.Context, id int64) error {
+	// Their bounces stay, counted, without the address (ON DELETE SET
+	// NULL drops the id).
+	if _, err := tx.tx.ExecContext(ctx, "UPDATE bounces SET email = '' WHERE subscriber_id = ?", id); err != nil {
+		return fmt.Errorf("store: delete subscriber %d: %w", id, err)
+	}
 	res, err := tx.tx.ExecContext(ctx, "DELETE FROM subscribers WHERE id = ?", id)
 	if err != nil {
 		return fmt.Errorf("store: delete subscriber %d: %w", id, err)

@@ -400,6 +400,15 @@ func (s *Service) Resubscribe(ctx context.Context, token string, c Consent) (sto
 		if sub.Status == store.SubscriberActive {
 			return false, nil
 		}
+		// A complaint put the address on the suppression list: an old
+		// link does not bring them back, only a new double opt-in does
+		// (SPEC 8.3).
+		if suppressed, err := tx.SuppressionExists(ctx, suppressionHashes(sub.Email, sub.Email)...); err != nil || suppressed {
+			if err == nil {
+				err = fmt.Errorf("subscriber %d complained: %w", sub.ID, ErrGone)
+			}
+			return false, err
+		}
 		activate(sub, now)
 		setConsent(sub, c, now)
 		return true, recordEvent(ctx, tx, store.EventSubscriberConfirmed, sub, now)

@@ -69,6 +69,9 @@ type Deps struct {
 	Metrics   http.Handler          // Prometheus text exposition
 	Templates fs.FS                 // templates.Overlay(...): web/ and static/
 	API       Registrar             // served under the same middleware; nil for none
+	// BounceHooks serves the providers' bounce webhooks under /webhooks/
+	// (SPEC 8.3); nil for none.
+	BounceHooks Registrar
 
 	// Subscribers serves the subscription pages; nil leaves them out.
 	Subscribers *subscribers.Service
@@ -134,6 +137,9 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	if deps.API != nil {
 		deps.API.Register(mux)
+	}
+	if deps.BounceHooks != nil {
+		deps.BounceHooks.Register(mux)
 	}
 	h := ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux)))
 	return ui.ClientIPs(opts.TrustedProxies)(h), nil

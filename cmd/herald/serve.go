@@ -15,9 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"herald/api"
+	"herald/bounces"
+	bouncehooks "herald/bounces/hooks"
 	"herald/cluster"
 	"herald/config"
 	"herald/feeds"
+	"herald/mailer"
 	"herald/staff"
 	"herald/templates"
 	"herald/web"
@@ -97,10 +100,20 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 
+	// Bounces and complaints that arrive later (SPEC 8.3).
+	var verp *mailer.VERP
+	if cfg.BounceAddress != "" {
+		verp = mailer.NewVERP(cfg.BounceAddress, a.secret)
+	}
+	bounceProc := bounces.NewProcessor(a.subscribers, bounces.ProcessorOptions{VERP: verp, SoftLimit: cfg.SoftBounceLimit,
+		Counter: mail, Metrics: bounces.NewMetrics(reg), Logger: log.With("component", "bounces")})
+	bounceHooks := bouncehooks.New(bounceProc, bouncehooks.Options{WebhookSecret: cfg.WebhookSecret, SendGridPublicKey: cfg.SendGridPublicKey,
+		MailgunSigningKey: cfg.MailgunSigningKey, VERP: verp, Replays: a.db, Logger: log.With("component", "bounce-webhooks")})
+
 	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks"), Audit: a.audit})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources,
-			Staff: a.staff, Audit: a.db, Limits: a.db})
+			Staff: a.staff, Audit: a.db, Bounces: a.db, Limits: a.db})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
@@ -113,6 +126,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Templates:   templates.Overlay(filepath.Join(cfg.DataDir, "templates")),
 		API:         apiRoutes,
+		BounceHooks: bounceHooks,
 		Subscribers: a.subscribers,
 		Releases:    a.releases,
 		Store:       a.db,
@@ -152,6 +166,14 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	node.Lead("websub", hub.Run)
 	node.Lead("sources", a.sources.Run)
 	node.Lead("prune", func(ctx context.Context) { runPrune(ctx, a.db, cfg.Retention, log.With("component", "prune")) })
+	if cfg.BounceMailbox != "" {
+		poller, err := bounces.NewPoller(bounceProc, bounces.MailboxOptions{URL: cfg.BounceMailbox, DoneFolder: cfg.BounceDoneFolder,
+			Logger: log.With("component", "bounces")})
+		if err != nil {
+			return fmt.Errorf("%s: %w", cfg.Name("HERALD_BOUNCE_MAILBOX"), err)
+		}
+		node.Lead("bounce-mailbox", poller.Run)
+	}
 	switch {
 	case cfg.BackupCron == "":
 	case a.db.Engine() == "postgres":

@@ -165,6 +165,7 @@ func consoleCases() []consoleCase {
 		{"POST /admin/digests/{cadence}", "", staff.Publisher, fixed("/admin/digests/daily", nil)},
 		{"GET /admin/subscribers.csv", "", staff.Admin, fixed("/admin/subscribers.csv", nil)},
 		{"GET /admin/audit", "", staff.Admin, fixed("/admin/audit", nil)},
+		{"GET /admin/bounces", "", staff.Admin, fixed("/admin/bounces?kind=hard", nil)},
 		{"GET /admin/webhooks", "", staff.Admin, fixed("/admin/webhooks", nil)},
 		{"GET /admin/sources", "", staff.Admin, fixed("/admin/sources", nil)},
 		{"POST /admin/sources", "", staff.Admin, fixed("/admin/sources", url.Values{"url": {"https://cms.example.org/feed.xml"}, "mode": {"draft"}, "language": {"en"}, "interval": {"15m"}})},

@@ -51,6 +51,7 @@ func (a *Console) routes() []consoleRoute {
 		{"POST /admin/digests/{cadence}", minRole(staff.Publisher), a.runDigest},
 		{"GET /admin/subscribers.csv", minRole(staff.Admin), a.exportSubscribers},
 		{"GET /admin/audit", minRole(staff.Admin), a.auditPage},
+		{"GET /admin/bounces", minRole(staff.Admin), a.bouncesPage},
 		{"GET /admin/webhooks", minRole(staff.Admin), a.webhookList},
 		{"GET /admin/sources", minRole(staff.Admin), a.sourceList},
 		{"POST /admin/sources", minRole(staff.Admin), a.addSource},
