@@ -25,6 +25,7 @@ func sqliteEngine() *engine {
 		migrations:     "migrations/sqlite",
 		lockMigrations: func(context.Context, *DB) (func(), error) { return func() {}, nil }, // IMMEDIATE transactions already serialize
 		isRetryable:    func(error) bool { return false },
+		blobFiles:      true,
 		enqueueChunk:   64, // one statement per row costs more than the row itself
 		listTables:     `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
 		// AUTOINCREMENT keeps its counter past the largest id inserted.
