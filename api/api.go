@@ -20,6 +20,7 @@ import (
 
 	"herald/audit"
 	"herald/dispatch"
+	"herald/media"
 	"herald/releases"
 	"herald/sources"
 	"herald/staff"
@@ -59,6 +60,8 @@ type Deps struct {
 	Staff *staff.Service
 	// Audit serves /api/v1/audit; nil leaves it out.
 	Audit AuditLog
+	// Media serves /api/v1/releases/{id}/media; nil leaves it out.
+	Media *media.Service
 	// Limits keeps the failed-token counters in the database, shared by
 	// every instance; nil keeps them in this process.
 	Limits ui.Counter
@@ -79,6 +82,7 @@ type API struct {
 	doc         map[string]any // the OpenAPI document, built on first request
 	staff       *staff.Service
 	audit       AuditLog
+	media       *media.Service
 	bearers     *ui.IPLimiter // failed bearer tokens per client IP
 	now         func() time.Time
 }
@@ -112,6 +116,7 @@ func New(opts Options, deps Deps) *API {
 		sources:     deps.Sources,
 		staff:       deps.Staff,
 		audit:       deps.Audit,
+		media:       deps.Media,
 		bearers:     ui.NewIPLimiter(opts.BearerLimit, opts.BearerBurst),
 		now:         time.Now,
 	}

@@ -2,6 +2,7 @@ package media
 
 import (
 	"path"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -63,4 +64,15 @@ func cleanName(name, ext string) string {
 		stem = string(r[:maxName])
 	}
 	return stem + "." + ext
+}
+
+// FileSize writes a size for people: "820 KB", "3.4 MB".
+func FileSize(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1_000_000:
+		return strconv.FormatInt((n+500)/1000, 10) + " KB"
+	}
+	return strconv.FormatFloat(float64(n)/1_000_000, 'f', 1, 64) + " MB"
 }

@@ -17,6 +17,7 @@ import (
 	"herald/audit"
 	"herald/dispatch"
 	"herald/feeds"
+	"herald/media"
 	"herald/releases"
 	"herald/sources"
 	"herald/staff"
@@ -92,6 +93,9 @@ type Deps struct {
 	// Staff signs members in to the console; Audit records sign-ins.
 	Staff *staff.Service
 	Audit *audit.Recorder
+	// Media serves /media/ and the console's media editor; nil leaves
+	// them out.
+	Media *media.Service
 }
 
 // New builds every route and returns the handler of `herald serve`: the
@@ -108,6 +112,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger, FormOrigins: opts.FormOrigins}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
 		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits, Hub: deps.Hub,
+		Media: mediaFiles(deps.Media),
 	})
 	if err != nil {
 		return nil, err
@@ -137,6 +142,14 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	h := ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux)))
 	return ui.ClientIPs(opts.TrustedProxies)(h), nil
+}
+
+// mediaFiles keeps a nil service a nil interface (no /media/ routes).
+func mediaFiles(m *media.Service) public.MediaFiles {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // loopback is the default of HERALD_METRICS_ALLOW: 127.0.0.0/8 and ::1.

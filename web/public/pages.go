@@ -74,6 +74,8 @@ type releaseView struct {
 	Body                  template.HTML // sanitized when stored (bluemonday)
 	Canonical             string        // the organization's own URL, if any
 	Translations          []translationLink
+	Lead                  *imageView // the first image (SPEC 10), or nil
+	Attachments           []attachmentView
 }
 
 func (s *Site) indexPage(w http.ResponseWriter, r *http.Request) error {
@@ -171,6 +173,7 @@ func (s *Site) releaseView(ctx context.Context, r *store.Release) (releaseView, 
 	if r.URL != "" {
 		v.Canonical = r.URL
 	}
+	v.Lead, v.Attachments = s.mediaViews(r)
 	v.Page.Alternates = s.alternates(feeds.Filter{}, s.opts.SiteName)
 	for _, t := range r.Topics {
 		f := feeds.Filter{Topics: []string{t}}
