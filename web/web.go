@@ -131,7 +131,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone, FormOrigins: opts.FormOrigins, OIDC: opts.OIDC},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
 				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks, Sources: deps.Sources,
-				Staff: deps.Staff, Audit: deps.Audit, AuditLog: deps.Stats})
+				Staff: deps.Staff, Audit: deps.Audit, AuditLog: deps.Stats, Media: deps.Media})
 		if err != nil {
 			return nil, err
 		}
