@@ -81,8 +81,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	case tokenPath != "":
 		log.Info("admin token", "path", tokenPath)
 	}
+	mediaFiles := media.New(a.db, a.releases, media.Options{Logger: log.With("component", "media"), Audit: a.audit})
 	if demo {
-		n, err := loadDemo(ctx, a.releases)
+		n, err := loadDemo(ctx, a.releases, mediaFiles)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -98,7 +99,6 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		return err
 	}
 
-	mediaFiles := media.New(a.db, a.releases, media.Options{Logger: log.With("component", "media"), Audit: a.audit})
 	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks"), Audit: a.audit})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources,
