@@ -14,11 +14,11 @@ func uniformWebP(w, h int, a, r, g, b byte) []byte {
 	bw.write(0x2f, 8) // VP8L signature
 	bw.write(uint32(w-1), 14)
 	bw.write(uint32(h-1), 14)
-	bw.write(0, 1) // alpha is not used
-	bw.write(0, 3) // version 0
-	bw.write(0, 1) // no transform
-	bw.write(0, 1) // no colour cache
-	bw.write(0, 1) // no meta prefix codes
+	bw.write(0, 1)                              // alpha is not used
+	bw.write(0, 3)                              // version 0
+	bw.write(0, 1)                              // no transform
+	bw.write(0, 1)                              // no colour cache
+	bw.write(0, 1)                              // no meta prefix codes
 	for _, sym := range []byte{g, r, b, a, 0} { // green, red, blue, alpha, distance
 		bw.write(1, 1) // simple code
 		bw.write(0, 1) // one symbol
