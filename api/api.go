@@ -20,6 +20,7 @@ import (
 
 	"herald/audit"
 	"herald/dispatch"
+	"herald/media"
 	"herald/releases"
 	"herald/sources"
 	"herald/staff"
@@ -62,6 +63,8 @@ type Deps struct {
 	// Bounces serves /api/v1/bounces and the stats' bounce counts; nil
 	// leaves them out.
 	Bounces BounceLog
+	// Media serves /api/v1/releases/{id}/media; nil leaves it out.
+	Media *media.Service
 	// Limits keeps the failed-token counters in the database, shared by
 	// every instance; nil keeps them in this process.
 	Limits ui.Counter
@@ -83,6 +86,7 @@ type API struct {
 	staff       *staff.Service
 	audit       AuditLog
 	bounces     BounceLog
+	media       *media.Service
 	bearers     *ui.IPLimiter // failed bearer tokens per client IP
 	now         func() time.Time
 }
@@ -117,6 +121,7 @@ func New(opts Options, deps Deps) *API {
 		staff:       deps.Staff,
 		audit:       deps.Audit,
 		bounces:     deps.Bounces,
+		media:       deps.Media,
 		bearers:     ui.NewIPLimiter(opts.BearerLimit, opts.BearerBurst),
 		now:         time.Now,
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"herald/media"
 	"herald/releases"
 	"herald/staff"
 	"herald/store"
@@ -51,6 +52,10 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusForbidden, errorBody{Error: err.Error()})
 	case errors.Is(err, releases.ErrMalformed):
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "request body is not a valid JSON object"})
+	case errors.As(err, &fe) && errors.Is(err, media.ErrTooLarge):
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: fe.Error(), Field: fe.InvalidField()})
+	case errors.As(err, &fe) && errors.Is(err, media.ErrUnsupported):
+		writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: fe.Error(), Field: fe.InvalidField()})
 	case errors.As(err, &fe) && errors.Is(err, store.ErrConflict):
 		writeJSON(w, http.StatusConflict, errorBody{Error: fe.Error(), Field: fe.InvalidField()})
 	case errors.As(err, &fe):

@@ -27,6 +27,8 @@ var operations = []opDoc{
 	{"GET", "/api/v1/releases/{id}", "Read a release", "releases", nil, "", 200, "Release", false},
 	{"PATCH", "/api/v1/releases/{id}", "Change a release (only the fields given)", "releases", nil, "ReleaseInput", 200, "Release", false},
 	{"DELETE", "/api/v1/releases/{id}", "Delete a release", "releases", nil, "", 204, "", false},
+	{"POST", "/api/v1/releases/{id}/media", "Add an image (JPEG, PNG, WebP, GIF; 10 MB) or a PDF (20 MB) to a release; the type is judged by content", "releases", nil, "upload", 201, "Media", false},
+	{"DELETE", "/api/v1/releases/{id}/media/{media_id}", "Remove a medium of a release", "releases", nil, "", 204, "", false},
 	{"POST", "/api/v1/releases/{id}/alert", "Send a release to its audience now (or count, or send a test copy)", "alerts", nil, "AlertRequest", 202, "AlertResult", false},
 	{"GET", "/api/v1/alerts/{id}", "Follow an alert's delivery", "alerts", nil, "", 200, "Alert", false},
 	{"POST", "/api/v1/digests/{cadence}/run", "Send the daily or weekly digest now", "alerts", nil, "DigestRequest", 202, "DigestResult", false},
@@ -98,13 +100,17 @@ func schemas() obj {
 		"Release": object(obj{"id": str(), "title": str(), "summary": str(), "body": str(), "body_format": str(),
 			"body_html": str(), "url": str(), "slug": str(), "dateline": str(), "language": str(), "translation_key": str(),
 			"topics": strings_(), "regions": strings_(), "contacts": obj{"type": "array", "items": contact},
-			"published_at": str(), "status": obj{"enum": []string{"draft", "published"}}, "live": boolean(), "live_at": nullable("string"),
+			"media": arrayOf("Media"), "published_at": str(), "status": obj{"enum": []string{"draft", "published"}}, "live": boolean(), "live_at": nullable("string"),
 			"created_at": str(), "updated_at": str()}, "id", "title", "topics", "regions", "status", "published_at"),
 		"ReleaseInput": object(obj{"title": str(), "summary": str(), "body": str(), "body_format": obj{"enum": []string{"markdown", "html"}},
 			"url": str(), "slug": str(), "dateline": str(), "language": str(), "translation_key": str(),
 			"topics": obj{"type": []string{"array", "string"}}, "regions": obj{"type": []string{"array", "string"}},
 			"contacts": obj{"type": "array", "items": contact}, "published_at": str(), "status": obj{"enum": []string{"draft", "published"}}}),
-		"ReleaseList":  list("Release"),
+		"ReleaseList": list("Release"),
+		"Media": object(obj{"id": str(), "kind": obj{"enum": []string{"image", "pdf"}}, "url": str(), "type": str(), "bytes": integer(),
+			"width": integer(), "height": integer(), "alt": str(), "caption": str(), "credit": str(), "name": str(), "position": integer(),
+			"display_url": str(), "display_type": str(), "display_bytes": integer(), "display_width": integer(), "display_height": integer()},
+			"id", "url", "type", "bytes", "width", "height", "alt", "caption", "credit"),
 		"AlertRequest": object(obj{"audience": obj{"enum": []string{"matching", "immediate"}}, "dry_run": boolean(), "test_to": str()}),
 		"AlertResult":  object(obj{"alert_id": str(), "recipients": integer(), "dry_run": boolean()}, "recipients"),
 		"Alert": object(obj{"id": str(), "release_id": str(), "recipients": integer(), "queued": integer(), "sent": integer(),
@@ -193,6 +199,13 @@ func document(baseURL string, ops []opDoc) obj {
 		case "csv":
 			op["requestBody"] = obj{"required": true, "content": obj{"text/csv": obj{"schema": str()},
 				"multipart/form-data": obj{"schema": object(obj{"file": obj{"type": "string", "contentMediaType": "text/csv"}})}}}
+		case "upload":
+			op["requestBody"] = obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": object(obj{
+				"file":    obj{"type": "string", "contentMediaType": "application/octet-stream", "description": "the image or PDF"},
+				"alt":     obj{"type": "string", "maxLength": 500, "description": "text alternative of an image"},
+				"caption": obj{"type": "string", "maxLength": 1000},
+				"credit":  obj{"type": "string", "maxLength": 200},
+			}, "file")}}}
 		default:
 			op["requestBody"] = obj{"required": o.method == "POST", "content": obj{"application/json": obj{"schema": ref(o.body)}}}
 		}
@@ -209,7 +222,7 @@ func document(baseURL string, ops []opDoc) obj {
 			op["security"] = []obj{}
 		} else {
 			resps["401"] = errResp("missing or wrong token")
-			resps["default"] = errResp("an error: 400 malformed, 404, 409 conflict, 413 body over 1 MiB, 422 invalid field, 429, 503")
+			resps["default"] = errResp("an error: 400 malformed, 404, 409 conflict, 413 body too large, 415 unsupported media type, 422 invalid field, 429, 503")
 		}
 		op["responses"] = resps
 		item[strings.ToLower(o.method)] = op

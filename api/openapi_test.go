@@ -17,6 +17,7 @@ import (
 
 	"herald/dispatch"
 	"herald/internal/outbound"
+	"herald/media"
 	"herald/releases"
 	"herald/sources"
 	"herald/staff"
@@ -44,7 +45,7 @@ func fullAPI(t *testing.T) (*API, *httptest.Server) {
 	client := outbound.New(outbound.Options{AllowPrivate: true})
 	a := New(Options{AdminToken: testToken, BaseURL: "https://press.example.org"}, Deps{Releases: rel, Subscribers: subs, Dispatch: disp,
 		Messages: db, Webhooks: webhooks.New(db, client, webhooks.Options{}), Sources: sources.New(db, client, rel, sources.Options{}),
-		Staff: staff.New(db, staff.Options{BaseURL: "https://press.example.org"}), Audit: db, Bounces: db})
+		Staff: staff.New(db, staff.Options{BaseURL: "https://press.example.org"}), Audit: db, Bounces: db, Media: media.New(db, rel, media.Options{})})
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -186,5 +187,32 @@ func TestOpenAPI_ValidatesRealResponses(t *testing.T) {
 	call("POST", "/api/v1/sources", `{"url":"https://www.example.org/feed.xml","topics":["migration"]}`)
 	call("GET", "/api/v1/sources", "")
 	call("GET", "/api/v1/sources/1/runs", "")
+	// A multipart upload's answers: 201 with the medium, 415 refused.
+	validate := func(method, path string, status int, body string) {
+		t.Helper()
+		vreq, _ := http.NewRequest(method, srv.URL+path, nil)
+		route, params, err := router.FindRoute(vreq)
+		if err != nil {
+			t.Fatalf("%s %s: no route in the document: %v", method, path, err)
+		}
+		h := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
+				Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+			Status: status, Header: h, Body: io.NopCloser(strings.NewReader(body)),
+			Options: &openapi3filter.Options{IncludeResponseStatus: true},
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+			t.Errorf("%s %s -> %d: the answer does not match the document: %v\n%s", method, path, status, err, body)
+		}
+	}
+	st, out := upload(t, srv.URL, testToken, ids["id"], "photo.png", pngBytes(t, 1300, 20), map[string]string{"alt": "A chart"})
+	if st != 201 {
+		t.Fatalf("upload: %d %s", st, out)
+	}
+	validate("POST", "/api/v1/releases/"+ids["id"]+"/media", st, out)
+	st, out = upload(t, srv.URL, testToken, ids["id"], "photo.png", []byte("MZ not an image"), nil)
+	validate("POST", "/api/v1/releases/"+ids["id"]+"/media", st, out)
+	call("GET", "/api/v1/releases/{id}", "")
 	call("DELETE", "/api/v1/releases/{id}", "")
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"herald/dispatch"
+	"herald/media"
 	"herald/releases"
 	"herald/staff"
 	"herald/store"
@@ -50,7 +51,7 @@ func newRoleSite(t *testing.T) *roleSite {
 	}
 	st := staff.New(db, staff.Options{BaseURL: "http://127.0.0.1:8080", Audit: rec})
 	a := New(Options{AdminToken: testToken, BearerBurst: 1000}, Deps{Releases: rel, Subscribers: subs, Dispatch: disp, Messages: db,
-		Staff: st, Audit: db, Bounces: db, Limits: db})
+		Staff: st, Audit: db, Bounces: db, Limits: db, Media: media.New(db, rel, media.Options{Audit: rec})})
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -240,7 +241,23 @@ func roleCases() []roleCase {
 		{"GET /api/v1/audit", "", staff.Admin, fixed("/api/v1/audit", "")},
 		{"GET /api/v1/bounces", "", staff.Admin, fixed("/api/v1/bounces?kind=hard", "")},
 		{"GET /api/v1/audit.csv", "", staff.Admin, fixed("/api/v1/audit.csv", "")},
+		{"POST /api/v1/releases/{id}/media", "draft", staff.Editor, rel("draft", "/media", "")},
+		{"POST /api/v1/releases/{id}/media", "live", staff.Publisher, rel("published", "/media", "")},
+		{"DELETE /api/v1/releases/{id}/media/{media_id}", "draft", staff.Editor, withMedia("draft")},
+		{"DELETE /api/v1/releases/{id}/media/{media_id}", "live", staff.Publisher, withMedia("published")},
 		{"/api/", "unknown route", staff.Viewer, fixed("/api/v1/nothing", "")},
+	}
+}
+
+// withMedia makes a release with one image and returns its medium's path.
+func withMedia(status string) func(*roleSite, staff.Role) (string, string) {
+	return func(s *roleSite, _ staff.Role) (string, string) {
+		id := newRelease(s, status)
+		st, out := upload(s.t, s.srv.URL, testToken, id, "photo.png", pngBytes(s.t, 40, 30), nil)
+		if st != http.StatusCreated {
+			s.t.Fatalf("setup upload: %d %s", st, out)
+		}
+		return "/api/v1/releases/" + id + "/media/" + idOf(s.t, out), ""
 	}
 }
 

@@ -32,6 +32,14 @@ func (a *API) routes() []route {
 
 		{"GET /api/v1/me", minRole(staff.Viewer), a.me},
 	}
+	if a.media != nil {
+		// Media change what a release shows: the rule of its edits
+		// (an editor for a draft, a publisher for a live release).
+		rs = append(rs,
+			route{"POST /api/v1/releases/{id}/media", a.releaseChangeRule(), a.uploadMedia},
+			route{"DELETE /api/v1/releases/{id}/media/{media_id}", a.releaseChangeRule(), a.deleteMedia},
+		)
+	}
 	if a.dispatch != nil {
 		rs = append(rs,
 			route{"POST /api/v1/releases/{id}/alert", alertRule, a.createAlert},

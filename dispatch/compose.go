@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"herald/mailer"
+	"herald/media"
 	"herald/releases"
 	"herald/store"
 )
@@ -171,6 +172,9 @@ func (c *Composer) part(ctx context.Context, r *store.Release, lang string, item
 	return p, nil
 }
 
+// mailImageWidth is the width of the mail's column, in pixels.
+const mailImageWidth = 600
+
 // render renders a release for one language, without the cache.
 func (c *Composer) render(ctx context.Context, r *store.Release, lang string, item bool) (*mailer.ReleasePart, error) {
 	tax, err := c.s.releases.Taxonomy(ctx)
@@ -189,6 +193,14 @@ func (c *Composer) render(ctx context.Context, r *store.Release, lang string, it
 	}
 	for _, ct := range r.Contacts {
 		v.Contacts = append(v.Contacts, mailer.ContactView{Name: ct.Name, Email: ct.Email, Phone: ct.Phone})
+	}
+	if m := releases.LeadImage(r); m != nil {
+		v.Lead = &mailer.ImageView{URL: c.baseURL + releases.MediaPath(m.DisplayKey), Alt: m.Alt, Caption: m.Caption,
+			Credit: m.Credit, Width: min(m.DisplayWidth, mailImageWidth)}
+	}
+	for _, m := range releases.Attachments(r) {
+		v.Attachments = append(v.Attachments, mailer.AttachmentView{URL: c.baseURL + releases.MediaPath(m.Key), Name: m.Name,
+			Size: media.FileSize(m.Bytes)})
 	}
 	if item {
 		return c.tpl.DigestItem(lang, v)

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"html"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +100,7 @@ type entry struct {
 	published, updated                     time.Time
 	categories                             []category
 	contacts                               []store.Contact
+	image                                  *gfeeds.Enclosure // the lead image (SPEC 10), or nil
 }
 
 // category is a topic or a region of a release: its slug (term), the
@@ -168,6 +170,12 @@ func newEntry(st site, tax *releases.Taxonomy, r *store.Release) entry {
 	for _, c := range r.Contacts {
 		e.contacts = append(e.contacts, store.Contact{Name: xmlText(c.Name), Email: xmlText(c.Email), Phone: xmlText(c.Phone)})
 	}
+	// The lead image's display copy: RSS <enclosure>, Atom <link
+	// rel="enclosure">, JSON Feed "image" (gorilla/feeds writes all three).
+	if m := releases.LeadImage(r); m != nil {
+		e.image = &gfeeds.Enclosure{Url: st.baseURL + releases.MediaPath(m.DisplayKey),
+			Length: strconv.FormatInt(m.DisplayBytes, 10), Type: m.DisplayType}
+	}
 	return e
 }
 
@@ -194,6 +202,7 @@ func (ch *channel) gorilla(st site) *gfeeds.Feed {
 			Created:     e.published,
 			Updated:     e.updated,
 			Content:     e.content,
+			Enclosure:   e.image,
 		})
 	}
 	return f

@@ -35,6 +35,22 @@ type ReleaseView struct {
 	Topics      []string // display names, in the recipient's language
 	Regions     []string
 	Contacts    []ContactView
+	// Lead is the release's first image (SPEC 10), or nil; Attachments its
+	// PDFs, as links (never attached files).
+	Lead        *ImageView
+	Attachments []AttachmentView
+}
+
+// ImageView is an image in mail: an absolute URL, its text alternative,
+// and the width to show it at (at most the mail's 600 px column).
+type ImageView struct {
+	URL, Alt, Caption, Credit string
+	Width                     int
+}
+
+// AttachmentView is a PDF linked from mail: absolute URL, name and size.
+type AttachmentView struct {
+	URL, Name, Size string
 }
 
 // ContactView is a press contact of a release.

@@ -25,6 +25,7 @@ type Document struct {
 	Topics         []string        `json:"topics"`
 	Regions        []string        `json:"regions"`
 	Contacts       []store.Contact `json:"contacts"`
+	Media          []MediaDocument `json:"media"`
 	PublishedAt    string          `json:"published_at"`
 	Status         string          `json:"status"`
 	Live           bool            `json:"live"`
@@ -46,6 +47,10 @@ func NewDocument(r store.Release, baseURL string, now time.Time) Document {
 	}
 	if d.Contacts == nil {
 		d.Contacts = []store.Contact{}
+	}
+	d.Media = make([]MediaDocument, 0, len(r.Media))
+	for _, m := range r.Media {
+		d.Media = append(d.Media, NewMediaDocument(m, baseURL))
 	}
 	if !r.LiveAt.IsZero() {
 		s := FormatTime(r.LiveAt)
@@ -71,3 +76,69 @@ func nonNilStrings(s []string) []string {
 	}
 	return s
 }
+
+// MediaDocument is a medium of a release as the API shows it (SPEC 10).
+// url, type, bytes, width and height describe the file as uploaded; the
+// display_* fields the copy that pages, feeds and mail show (an image at
+// most 1200 px wide; the same file when no smaller copy was needed, and
+// always for a PDF). URLs are absolute.
+type MediaDocument struct {
+	ID            string `json:"id"`
+	Kind          string `json:"kind"` // image | pdf
+	URL           string `json:"url"`
+	Type          string `json:"type"`
+	Bytes         int64  `json:"bytes"`
+	Width         int    `json:"width"`
+	Height        int    `json:"height"`
+	Alt           string `json:"alt"`
+	Caption       string `json:"caption"`
+	Credit        string `json:"credit"`
+	Name          string `json:"name"`
+	Position      int64  `json:"position"`
+	DisplayURL    string `json:"display_url"`
+	DisplayType   string `json:"display_type"`
+	DisplayBytes  int64  `json:"display_bytes"`
+	DisplayWidth  int    `json:"display_width"`
+	DisplayHeight int    `json:"display_height"`
+}
+
+// MediaPath is where a media file is served, relative to the site.
+func MediaPath(key string) string { return "/media/" + key }
+
+// NewMediaDocument builds the JSON view of m.
+func NewMediaDocument(m store.Media, baseURL string) MediaDocument {
+	return MediaDocument{
+		ID: strconv.FormatInt(m.ID, 10), Kind: m.Kind, URL: baseURL + MediaPath(m.Key), Type: m.Type, Bytes: m.Bytes,
+		Width: m.Width, Height: m.Height, Alt: m.Alt, Caption: m.Caption, Credit: m.Credit, Name: m.Name, Position: m.Position,
+		DisplayURL: baseURL + MediaPath(m.DisplayKey), DisplayType: m.DisplayType, DisplayBytes: m.DisplayBytes,
+		DisplayWidth: m.DisplayWidth, DisplayHeight: m.DisplayHeight,
+	}
+}
+
+// LeadImage is the release's first image, or nil (SPEC 10: the lead image
+// shown on its page, in Open Graph, in feeds and in alert mail).
+func LeadImage(r *store.Release) *store.Media {
+	for i := range r.Media {
+		if r.Media[i].Kind == MediaImage {
+			return &r.Media[i]
+		}
+	}
+	return nil
+}
+
+// Attachments are the release's PDFs, in order.
+func Attachments(r *store.Release) []store.Media {
+	var out []store.Media
+	for _, m := range r.Media {
+		if m.Kind == MediaPDF {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Kinds of media.
+const (
+	MediaImage = "image"
+	MediaPDF   = "pdf"
+)

@@ -255,9 +255,14 @@ func (s *Service) UpdateWith(ctx context.Context, id int64, in Input, then Then)
 // Delete removes a release.
 func (s *Service) Delete(ctx context.Context, id int64) error {
 	var r store.Release
+	var files []string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = tx.Release(ctx, id); err != nil {
+			return err
+		}
+		// Its media go with it (SPEC 10): rows by cascade, files after.
+		if files, err = tx.MediaKeys(ctx, id); err != nil {
 			return err
 		}
 		if err := tx.DeleteRelease(ctx, id); err != nil {
@@ -272,6 +277,9 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 		return err
 	}
 	s.changed(false)
+	if err := s.db.DiscardBlobFiles(files); err != nil {
+		s.log.Warn("removing the media files of a deleted release failed", "release_id", id, "err", err)
+	}
 	s.log.Info("release deleted", "release_id", id)
 	s.record(ctx, "release.delete", &r)
 	return nil

@@ -17,6 +17,7 @@ var copyTables = []string{
 	"events", "webhooks", "webhook_deliveries", "webhook_attempts", "websub_subscriptions", "websub_jobs",
 	"sources", "source_items", "source_runs",
 	"staff", "staff_links", "api_tokens", "audit_log", "bounces",
+	"media", "media_blobs",
 }
 
 // copySkipped are tables that belong to the database they are in: its
@@ -91,6 +92,14 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB, progress CopyProgress) (map[s
 				return fmt.Errorf("table %s: %d rows in the source, %d in the target", t, totals[t], got)
 			}
 			copied[t] = got
+		}
+		// Media files (SQLite) become rows of media_blobs (PostgreSQL).
+		files, err := db.copyBlobFiles(ctx, dst, tx)
+		if err != nil {
+			return fmt.Errorf("media files: %w", err)
+		}
+		if !dst.e.blobFiles {
+			copied["media_blobs"] += files
 		}
 		for _, t := range copyTables {
 			for _, q := range dst.e.afterCopy(t) {

@@ -38,6 +38,10 @@ type engine struct {
 	// instance is claiming are passed over, not waited for.
 	skipLocked string
 
+	// blobFiles keeps the bytes of media in files rather than in the
+	// media_blobs table (see media_blobs.go).
+	blobFiles bool
+
 	// enqueueChunk is how many outbox rows one INSERT statement carries.
 	enqueueChunk int
 

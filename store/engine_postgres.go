@@ -82,7 +82,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 // identityTables are the tables whose id column draws from a sequence.
 var identityTables = map[string]bool{"releases": true, "subscribers": true, "alerts": true, "digest_runs": true, "outbox": true,
 	"events": true, "webhooks": true, "webhook_deliveries": true, "webhook_attempts": true, "websub_subscriptions": true, "websub_jobs": true,
-	"sources": true, "source_runs": true, "staff": true, "api_tokens": true, "audit_log": true, "bounces": true}
+	"sources": true, "source_runs": true, "staff": true, "api_tokens": true, "audit_log": true, "bounces": true,
+	"media": true}
 
 // postgresAfterCopy moves a table's id sequence past the ids copied in,
 // so that the next row gets a new id.

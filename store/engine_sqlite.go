@@ -25,6 +25,7 @@ func sqliteEngine() *engine {
 		migrations:     "migrations/sqlite",
 		lockMigrations: func(context.Context, *DB) (func(), error) { return func() {}, nil }, // IMMEDIATE transactions already serialize
 		isRetryable:    func(error) bool { return false },
+		blobFiles:      true,
 		enqueueChunk:   64, // one statement per row costs more than the row itself
 		// Ordinary tables only: a full-text index (virtual table) and its
 		// shadow tables are rebuilt from the rows, not data of their own.

@@ -29,7 +29,8 @@ type Release struct {
 	Topics         []string
 	Regions        []string
 	Contacts       []Contact
-	Status         string // draft | published
+	Media          []Media // in order; loaded with the release
+	Status         string  // draft | published
 	PublishedAt    time.Time
 	LiveAt         time.Time // zero until it goes live
 	CreatedAt      time.Time
@@ -397,7 +398,8 @@ type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
-// loadTerms fills Topics and Regions of rs with two queries.
+// loadTerms fills Topics and Regions of rs with two queries, and Media
+// with a third.
 func loadTerms(ctx context.Context, q querier, rs []Release) error {
 	if len(rs) == 0 {
 		return nil
@@ -439,7 +441,7 @@ func loadTerms(ctx context.Context, q querier, rs []Release) error {
 			return fmt.Errorf("store: release terms: %w", err)
 		}
 	}
-	return nil
+	return loadMedia(ctx, q, rs)
 }
 
 // MarkLive records the moment every published release whose time has come

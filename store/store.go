@@ -38,8 +38,10 @@ type DB struct {
 	e     *engine
 	path  string // the SQLite file; "" on PostgreSQL
 	dsn   string
-	stmts sync.Map // query -> *sql.Stmt prepared on the write pool (hot paths, see writeStmt)
-	files fs.FS    // migrations; nil: the embedded ones (tests replace them)
+	// mediaDir holds media files on SQLite (media_blobs.go).
+	mediaDir string
+	stmts    sync.Map // query -> *sql.Stmt prepared on the write pool (hot paths, see writeStmt)
+	files    fs.FS    // migrations; nil: the embedded ones (tests replace them)
 	// lastWrite is when Ping last wrote successfully (Unix nanoseconds).
 	lastWrite atomic.Int64
 }

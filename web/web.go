@@ -17,6 +17,7 @@ import (
 	"herald/audit"
 	"herald/dispatch"
 	"herald/feeds"
+	"herald/media"
 	"herald/releases"
 	"herald/sources"
 	"herald/staff"
@@ -95,6 +96,9 @@ type Deps struct {
 	// Staff signs members in to the console; Audit records sign-ins.
 	Staff *staff.Service
 	Audit *audit.Recorder
+	// Media serves /media/ and the console's media editor; nil leaves
+	// them out.
+	Media *media.Service
 }
 
 // New builds every route and returns the handler of `herald serve`: the
@@ -111,6 +115,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger, FormOrigins: opts.FormOrigins, Secret: opts.Secret}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
 		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits, Hub: deps.Hub,
+		Media: mediaFiles(deps.Media),
 	})
 	if err != nil {
 		return nil, err
@@ -129,7 +134,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 			Token: opts.AdminToken, Secret: opts.Secret, Timezone: opts.Timezone, FormOrigins: opts.FormOrigins, OIDC: opts.OIDC},
 			admin.Deps{Templates: deps.Templates, Static: static, Releases: deps.Releases, Subscribers: deps.Subscribers,
 				Dispatch: deps.Dispatch, Mail: deps.Mail, DB: deps.Stats, Pages: site, Webhooks: deps.Webhooks, Sources: deps.Sources,
-				Staff: deps.Staff, Audit: deps.Audit, AuditLog: deps.Stats})
+				Staff: deps.Staff, Audit: deps.Audit, AuditLog: deps.Stats, Media: deps.Media})
 		if err != nil {
 			return nil, err
 		}
@@ -143,6 +148,14 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	h := ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux)))
 	return ui.ClientIPs(opts.TrustedProxies)(h), nil
+}
+
+// mediaFiles keeps a nil service a nil interface (no /media/ routes).
+func mediaFiles(m *media.Service) public.MediaFiles {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // loopback is the default of HERALD_METRICS_ALLOW: 127.0.0.0/8 and ::1.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"herald/audit"
 	"herald/config"
@@ -50,6 +51,7 @@ func open(ctx context.Context, e env, loader *config.Loader, level slog.Level) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name("HERALD_DB"), err)
 	}
+	db.SetMediaDir(filepath.Join(cfg.DataDir, "media")) // SQLite keeps media files there (SPEC 10)
 	a := &app{cfg: cfg, log: log, db: db}
 	a.audit = audit.New(db, log.With("component", "audit"))
 	a.outbound = outbound.New(outbound.Options{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -144,6 +145,7 @@ func runDBCopy(ctx context.Context, e env, args []string) int {
 		return fail(e, fmt.Errorf("%s: %w", cfg.Name("HERALD_DB"), err))
 	}
 	defer src.Close()
+	src.SetMediaDir(filepath.Join(cfg.DataDir, "media"))
 	if live, err := src.Instances(ctx, time.Now().Add(-30*time.Second)); err == nil && len(live) > 0 {
 		return fail(e, fmt.Errorf("herald serve is running on the source database (%s, pid %d): stop it first, so that nothing changes during the copy", live[0].Host, live[0].PID))
 	}

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math"
 	"time"
 
+	"herald/media"
 	"herald/releases"
 	"herald/store"
 )
@@ -17,22 +23,61 @@ type demoRelease struct {
 // loadDemo fills an empty database with sample releases (serve --demo): several
 // languages, topics and regions, one translation pair, one embargoed release
 // a few minutes ahead and one draft. It does nothing if any release exists.
-func loadDemo(ctx context.Context, svc *releases.Service) (int, error) {
+func loadDemo(ctx context.Context, svc *releases.Service, files *media.Service) (int, error) {
 	page, err := svc.List(ctx, releases.ListQuery{Limit: 1})
 	if err != nil || len(page.Items) > 0 {
 		return 0, err
 	}
 	now := svc.Now()
 	n := 0
-	for _, d := range demoReleases() {
+	for i, d := range demoReleases() {
 		at := now.Add(d.offset).UTC().Format(time.RFC3339)
 		d.in.PublishedAt = &at
-		if _, err := svc.Create(ctx, d.in); err != nil {
+		r, err := svc.Create(ctx, d.in)
+		if err != nil {
 			return n, err
 		}
 		n++
+		if i == 0 && files != nil {
+			// The first release gets a photo (a drawn one), so that the
+			// tour shows a lead image on the page, in feeds and in mail.
+			if _, err := files.Add(ctx, r.ID, media.Upload{Name: "road-map.jpg", Data: demoPhoto(),
+				Alt:     "A road winding through green hills towards mountains under a morning sky",
+				Caption: "The road map sets out the next steps of the Quito Process.", Credit: "herald demo"}); err != nil {
+				return n, err
+			}
+		}
 	}
 	return n, nil
+}
+
+// demoPhoto draws a landscape, 1600 × 900 pixels (wider than the 1200 px
+// display copy), as a JPEG.
+func demoPhoto() []byte {
+	const w, h = 1600, 900
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			var c color.RGBA
+			hill := 520 + int(60*math.Sin(float64(x)/170)) + int(25*math.Sin(float64(x)/53))
+			mountain := 430 - int(140*math.Abs(math.Sin(float64(x)/260)))
+			road := math.Abs(float64(x) - (800 + 300*math.Sin(float64(y)/90)*float64(y-hill)/float64(h)))
+			switch {
+			case y > hill && road < float64(y-hill)/3+4:
+				c = color.RGBA{170, 160, 140, 255}
+			case y > hill:
+				c = color.RGBA{uint8(60 + y/20), uint8(120 + (y-hill)/8), 60, 255}
+			case y > mountain:
+				c = color.RGBA{110, 115, 135, 255}
+			default:
+				c = color.RGBA{uint8(120 + y/6), uint8(170 + y/12), 235, 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85})
+	return buf.Bytes()
 }
 
 func s(v string) *string { return &v }

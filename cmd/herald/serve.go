@@ -21,6 +21,7 @@ import (
 	"herald/config"
 	"herald/feeds"
 	"herald/mailer"
+	"herald/media"
 	"herald/staff"
 	"herald/templates"
 	"herald/web"
@@ -83,8 +84,9 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	case tokenPath != "":
 		log.Info("admin token", "path", tokenPath)
 	}
+	mediaFiles := media.New(a.db, a.releases, media.Options{Logger: log.With("component", "media"), Audit: a.audit})
 	if demo {
-		n, err := loadDemo(ctx, a.releases)
+		n, err := loadDemo(ctx, a.releases, mediaFiles)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -113,7 +115,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	hooks := webhooks.New(a.db, a.outbound, webhooks.Options{BaseURL: cfg.BaseURL, Logger: log.With("component", "webhooks"), Audit: a.audit})
 	apiRoutes := api.New(api.Options{AdminToken: cfg.AdminToken, BaseURL: cfg.BaseURL, Logger: log.With("component", "api")},
 		api.Deps{Releases: a.releases, Dispatch: a.dispatch, Subscribers: a.subscribers, Messages: a.db, Webhooks: hooks, Sources: a.sources,
-			Staff: a.staff, Audit: a.db, Bounces: a.db, Limits: a.db})
+			Staff: a.staff, Audit: a.db, Bounces: a.db, Limits: a.db, Media: mediaFiles})
 	feedDocs := feeds.New(feeds.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "feeds")},
 		a.releases, a.db)
 	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
@@ -140,6 +142,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Sources:     a.sources,
 		Staff:       a.staff,
 		Audit:       a.audit,
+		Media:       mediaFiles,
 	})
 	if err != nil {
 		return err

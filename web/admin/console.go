@@ -24,6 +24,7 @@ import (
 
 	"herald/audit"
 	"herald/dispatch"
+	"herald/media"
 	"herald/releases"
 	"herald/sources"
 	"herald/staff"
@@ -85,6 +86,9 @@ type Deps struct {
 	Audit *audit.Recorder
 	// AuditLog reads the audit log for its page (store.DB).
 	AuditLog AuditLog
+	// Media adds, orders and removes a release's files in the editor;
+	// nil leaves that out.
+	Media *media.Service
 }
 
 // Defaults of the console.

@@ -193,6 +193,12 @@ func (a *Console) notice(r *http.Request) string {
 		return "Your changes are saved."
 	case "test":
 		return "A test copy is queued. It is sent within moments."
+	case "media-added":
+		return "The file is added."
+	case "media-moved":
+		return "The order of the files is saved. The first image is the lead image."
+	case "media-removed":
+		return "The file is removed."
 	}
 	return ""
 }

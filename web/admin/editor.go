@@ -74,6 +74,11 @@ type editorView struct {
 	Form     releaseForm
 	Preview  *previewLinks
 	AlertURL string
+	// Media are the release's images and PDFs (SPEC 10), MediaAction
+	// the upload form's target; "" for a new release or without the
+	// media service.
+	Media       []mediaRow
+	MediaAction string
 }
 
 // CanSave reports whether the signed-in role may save this form: a
@@ -304,6 +309,10 @@ func (a *Console) editorView(sess *session, rel *store.Release, rf releaseForm) 
 	v := editorView{Page: a.page(sess, "Edit: "+releases.Truncate(rel.Title, 60), "releases"), Form: rf}
 	v.Form.PublishedUTC = rel.PublishedAt.UTC().Format("2 Jan 2006, 15:04 UTC")
 	v.Form.SummaryDerived = rel.SummaryDerived
+	if a.deps.Media != nil && rel.ID != 0 {
+		v.Media = mediaRows(rel)
+		v.MediaAction = "/admin/releases/" + strconv.FormatInt(rel.ID, 10) + "/media"
+	}
 	if releases.IsLive(rel, a.now()) {
 		v.Form.Live = true
 		v.AlertURL = "/admin/releases/" + strconv.FormatInt(rel.ID, 10) + "/alert"

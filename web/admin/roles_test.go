@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"herald/media"
 	"herald/releases"
 	"herald/staff"
 	"herald/store"
@@ -171,8 +175,41 @@ func consoleCases() []consoleCase {
 		{"POST /admin/sources", "", staff.Admin, fixed("/admin/sources", url.Values{"url": {"https://cms.example.org/feed.xml"}, "mode": {"draft"}, "language": {"en"}, "interval": {"15m"}})},
 		{"POST /admin/sources/{id}/run", "", staff.Admin, fixed("/admin/sources/999/run", nil)},
 		{"POST /admin/sources/{id}", "", staff.Admin, fixed("/admin/sources/999", url.Values{"url": {"https://cms.example.org/feed.xml"}, "mode": {"draft"}, "interval": {"15m"}})},
+		{"POST /admin/releases/{id}/media", "draft", staff.Editor, relPath("draft", "/media")},
+		{"POST /admin/releases/{id}/media", "live", staff.Publisher, relPath("published", "/media")},
+		{"POST /admin/releases/{id}/media/{media_id}/move", "draft", staff.Editor, withMedia("draft", "/move", url.Values{"direction": {"up"}})},
+		{"POST /admin/releases/{id}/media/{media_id}/move", "live", staff.Publisher, withMedia("published", "/move", url.Values{"direction": {"up"}})},
+		{"POST /admin/releases/{id}/media/{media_id}/delete", "draft", staff.Editor, withMedia("draft", "/delete", nil)},
+		{"POST /admin/releases/{id}/media/{media_id}/delete", "live", staff.Publisher, withMedia("published", "/delete", nil)},
 		{"/admin/", "unknown page", staff.Viewer, fixed("/admin/nothing", nil)},
 	}
+}
+
+// withMedia makes a release with two images and returns the path of an
+// action on its second.
+func withMedia(status, action string, form url.Values) func(*adminSite, *caller) (string, url.Values) {
+	return func(s *adminSite, _ *caller) (string, url.Values) {
+		r := s.release("Media "+status, func(in *releases.Input) { in.Status = ptr(status) })
+		var last store.Media
+		for range 2 {
+			m, err := s.media.Add(context.Background(), r.ID, media.Upload{Name: "a.png", Data: tinyPNG(s.t)})
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			last = m
+		}
+		return fmt.Sprintf("/admin/releases/%d/media/%d%s", r.ID, last.ID, action), form
+	}
+}
+
+func tinyPNG(t testing.TB) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	img := image.NewGray(image.Rect(0, 0, 4, 3))
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // TestConsoleRoleMatrix calls every console action as a member of each

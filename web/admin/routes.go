@@ -34,7 +34,7 @@ func minRole(r staff.Role) rule { return rule{min: r} }
 
 // routes lists every console route behind a session, with its rule.
 func (a *Console) routes() []consoleRoute {
-	return []consoleRoute{
+	rs := []consoleRoute{
 		{"POST /admin/logout", minRole(staff.Viewer), a.logout},
 		{"GET /admin/{$}", minRole(staff.Viewer), a.dashboard},
 		{"GET /admin/releases", minRole(staff.Viewer), a.releaseList},
@@ -61,6 +61,15 @@ func (a *Console) routes() []consoleRoute {
 			return ui.NotFound("This page")
 		}},
 	}
+	if a.deps.Media != nil {
+		media := rule{min: staff.Editor, raise: a.mediaRule}
+		rs = append(rs,
+			consoleRoute{"POST /admin/releases/{id}/media", media, a.uploadMedia},
+			consoleRoute{"POST /admin/releases/{id}/media/{media_id}/move", media, a.moveMedia},
+			consoleRoute{"POST /admin/releases/{id}/media/{media_id}/delete", media, a.removeMedia},
+		)
+	}
+	return rs
 }
 
 // Register adds the console's routes to mux.

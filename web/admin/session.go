@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -144,9 +145,12 @@ func (a *Console) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) 
 	if err := a.origins.Check(r); err != nil {
 		return expired
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxEditorBody)
-	if err := r.ParseForm(); err != nil {
+	if err := parsePosted(w, r); err != nil {
 		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) && mbe.Limit == maxMediaForm {
+			return ui.NewError(http.StatusRequestEntityTooLarge, ui.CodeTooLarge,
+				"This file is too large: images may have at most 10 MB, PDFs 20 MB.")
+		}
 		if errors.As(err, &mbe) {
 			return ui.NewError(http.StatusRequestEntityTooLarge, ui.CodeTooLarge,
 				"This form is larger than 1 MiB. Shorten the text, or put large files elsewhere and link to them.")
@@ -198,4 +202,16 @@ func safeNext(next string) string {
 		return home
 	}
 	return u.RequestURI()
+}
+
+// parsePosted reads a posted form, at most maxEditorBody; a multipart form
+// (a media upload, SPEC 10) at most maxMediaForm, its file kept in memory
+// up to 32 MiB.
+func parsePosted(w http.ResponseWriter, r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxMediaForm)
+		return r.ParseMultipartForm(32 << 20)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxEditorBody)
+	return r.ParseForm()
 }

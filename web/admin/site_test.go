@@ -20,6 +20,7 @@ import (
 	"herald/dispatch"
 	"herald/mailer"
 	"herald/mailer/smtptest"
+	"herald/media"
 	"herald/releases"
 	"herald/staff"
 	"herald/store"
@@ -49,6 +50,7 @@ type adminSite struct {
 	hooks   *webhooks.Service
 	sources *sources.Service
 	staff   *staff.Service
+	media   *media.Service
 }
 
 type adminSiteOpts struct {
@@ -123,6 +125,7 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 	s.hooks = webhooks.New(db, outbound.New(outbound.Options{AllowPrivate: true}), webhooks.Options{Now: o.now})
 	s.sources = sources.New(db, outbound.New(outbound.Options{AllowPrivate: true}), s.rel, sources.Options{Now: o.now, Audit: audit.New(db, nil)})
 	s.staff = staff.New(db, staff.Options{BaseURL: base, Now: o.now, Audit: audit.New(db, nil), Notify: func() { notify() }})
+	s.media = media.New(db, s.rel, media.Options{Audit: audit.New(db, nil)})
 	var sso *OIDCOptions
 	if o.oidc != nil {
 		sso = o.oidc(base)
@@ -131,7 +134,7 @@ func newAdminSite(t *testing.T, o adminSiteOpts) *adminSite {
 		Timezone: "Europe/Paris", Now: o.now, LoginBurst: o.burst, OIDC: sso},
 		Deps{Templates: templates.Embedded(), Static: static, Releases: s.rel, Subscribers: s.subs,
 			Dispatch: s.disp, DB: db, Mail: composer, Pages: site, Webhooks: s.hooks, Sources: s.sources,
-			Staff: s.staff, Audit: audit.New(db, nil), AuditLog: db})
+			Staff: s.staff, Audit: audit.New(db, nil), AuditLog: db, Media: s.media})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,8 @@ type releaseView struct {
 	Canonical             string        // the organization's own URL, if any
 	Translations          []translationLink
 	SEO                   seoView
+	Lead                  *imageView // the first image (SPEC 10), or nil
+	Attachments           []attachmentView
 }
 
 // indexPage: GET /, the newest releases (SPEC 10). With a query string it
@@ -150,6 +152,7 @@ func (s *Site) releaseView(ctx context.Context, r *store.Release) (releaseView, 
 	if r.URL != "" {
 		v.Canonical = r.URL
 	}
+	v.Lead, v.Attachments = s.mediaViews(r)
 	v.Page.Alternates = s.alternates(feeds.Filter{}, s.opts.SiteName)
 	for _, t := range r.Topics {
 		f := feeds.Filter{Topics: []string{t}}

@@ -45,6 +45,9 @@ func (s *Site) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET /feed.json", s.errs.Handle(feedError, s.feed(feeds.JSON)))
 		mux.HandleFunc("GET /feeds.opml", s.errs.Handle(feedError, s.feed(feeds.OPML)))
 	}
+	if s.deps.Media != nil {
+		mux.HandleFunc("GET /media/{key}", s.errs.Handle(feedError, s.mediaFile))
+	}
 	if s.deps.Hub != nil {
 		mux.HandleFunc("POST "+feeds.HubPath, s.errs.Handle(feedError, s.websubRequest))
 	}

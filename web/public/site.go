@@ -65,6 +65,8 @@ type Deps struct {
 	// (the database); nil keeps it in this process.
 	Limits ui.Counter
 	Hub    *websub.Hub // POST /websub; nil leaves it out
+	// Media serves GET /media/{key}; nil leaves it out.
+	Media MediaFiles
 }
 
 // Store reads what the newsroom shows; *store.DB is one.
