@@ -19,16 +19,19 @@ type errorView struct {
 	Message string
 }
 
-// pageError answers an error of the home and release pages.
+// pageError answers an error of the home and release pages, in the
+// visitor's language.
 func (s *Site) pageError(w http.ResponseWriter, r *http.Request, e *ui.Error) {
-	title, msg := http.StatusText(e.Status), e.Msg
+	lang := pageLang(r, e.Lang)
+	keys := [2]string{"err_bad_request_title", "err_bad_request"}
 	switch {
 	case e.Status >= http.StatusInternalServerError:
-		title, msg = "Internal error", "The page could not be shown. Please try again later."
+		keys = [2]string{"err_internal_title", "err_internal"}
 	case e.Code == ui.CodeNotFound:
-		title, msg = "Release not found", "There is no published release at this address."
+		keys = [2]string{"err_not_found_title", "err_not_found"}
 	}
-	v := errorView{Page: s.meta("en", title), Title: title, Message: msg}
+	title := ui.T(lang, keys[0])
+	v := errorView{Page: s.page(w, r, lang, title), Title: title, Message: ui.T(lang, keys[1])}
 	if err := s.pages.Render(w, e.Status, "error.html", v); err != nil {
 		s.log.Error("rendering the error page failed", "err", err)
 		http.Error(w, fmt.Sprintf("%d %s", e.Status, title), e.Status)
@@ -72,7 +75,7 @@ func (s *Site) subscriptionError(w http.ResponseWriter, r *http.Request, e *ui.E
 	if known {
 		links = []linkView{s.subscribeLink(lang)}
 	}
-	if err := s.message(w, e.Status, lang, keys[0], keys[1], links, ""); err != nil {
+	if err := s.message(w, r, e.Status, lang, keys[0], keys[1], links, ""); err != nil {
 		s.log.Error("rendering the error page failed", "err", err)
 		http.Error(w, fmt.Sprintf("%d %s", e.Status, ui.T(lang, keys[0])), e.Status)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,12 +20,13 @@ const indexSize = 20
 // pageCacheControl lets browsers reuse a public page briefly.
 const pageCacheControl = "public, max-age=60"
 
-// indexCache holds the home page rendered for one releases version, so that
-// a busy home page costs one query per change rather than one per visit.
+// indexCache holds the home page rendered for one releases version, per
+// language, so that a busy home page costs one query per change and
+// language rather than one per visit.
 type indexCache struct {
-	mu   sync.Mutex
-	v    int64
-	body []byte
+	mu     sync.Mutex
+	v      int64
+	byLang map[string][]byte
 }
 
 // termLink is a topic or region with the URL of its feed.
@@ -67,7 +69,8 @@ type translationLink struct {
 // releaseView is the data of release.html.
 type releaseView struct {
 	Page                  ui.PageMeta
-	Title, Dateline, Lang string
+	Title, Dateline, Lang string // Lang: the release's, maybe not the page's
+	Dir                   string // the release's direction: "rtl" or "ltr"
 	Date                  ui.DateView
 	Topics, Regions       []termLink
 	Contacts              []contactView
@@ -77,7 +80,10 @@ type releaseView struct {
 }
 
 func (s *Site) indexPage(w http.ResponseWriter, r *http.Request) error {
-	body, err := s.indexBytes(r.Context())
+	lang := pageLang(r, "")
+	ui.RememberLang(w, r)
+	ui.VaryLang(w)
+	body, err := s.indexBytes(r.Context(), lang)
 	if err != nil {
 		return err
 	}
@@ -90,14 +96,18 @@ func (s *Site) indexPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// indexBytes returns the home page, rendering it when releases changed.
-func (s *Site) indexBytes(ctx context.Context) ([]byte, error) {
+// indexBytes returns the home page in lang, rendering it when releases
+// changed.
+func (s *Site) indexBytes(ctx context.Context, lang string) ([]byte, error) {
 	c := &s.index
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v := s.deps.Releases.Version()
-	if c.body != nil && c.v == v {
-		return c.body, nil
+	if c.byLang == nil || c.v != v {
+		c.v, c.byLang = v, map[string][]byte{}
+	}
+	if body, ok := c.byLang[lang]; ok {
+		return body, nil
 	}
 	tax, err := s.deps.Releases.Taxonomy(ctx)
 	if err != nil {
@@ -107,13 +117,13 @@ func (s *Site) indexBytes(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	lang := "en"
 	view := indexView{Page: s.meta(lang, ""), Feeds: s.siteFeeds(lang)}
+	view.Page.Langs = ui.LangLinks(&url.URL{Path: "/"}, lang) // one page for every visitor
 	view.Page.Alternates = s.alternates(feeds.Filter{}, s.opts.SiteName)
 	for i := range rs {
 		r := &rs[i]
 		view.Releases = append(view.Releases, releaseCard{
-			Title: r.Title, URL: "/releases/" + r.Slug, Lang: r.Language, Dir: ui.TextDir(r.Language),
+			Title: r.Title, URL: "/releases/" + r.Slug, Lang: r.Language, Dir: ui.ContentDir(r.Language),
 			Dateline: r.Dateline, Summary: r.Summary, Date: ui.FormatDate(r.PublishedAt, lang),
 		})
 	}
@@ -127,7 +137,7 @@ func (s *Site) indexBytes(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.v, c.body = v, body
+	c.byLang[lang] = body
 	return body, nil
 }
 
@@ -138,10 +148,14 @@ func (s *Site) releasePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	view, err := s.releaseView(ctx, &rel)
+	lang := ui.VisitorLang(r, rel.Language)
+	view, err := s.releaseView(ctx, &rel, lang)
 	if err != nil {
-		return err
+		return ui.WithLang(lang, err)
 	}
+	page := view.Page
+	view.Page = s.page(w, r, lang, rel.Title)
+	view.Page.Alternates = page.Alternates
 	w.Header().Set("Cache-Control", pageCacheControl)
 	return s.pages.Render(w, http.StatusOK, "release.html", view)
 }
@@ -149,22 +163,23 @@ func (s *Site) releasePage(w http.ResponseWriter, r *http.Request) error {
 // ReleasePage renders the page of a release as it would be served, for
 // the console's preview of a release not yet saved.
 func (s *Site) ReleasePage(ctx context.Context, r *store.Release) ([]byte, error) {
-	view, err := s.releaseView(ctx, r)
+	view, err := s.releaseView(ctx, r, r.Language)
 	if err != nil {
 		return nil, err
 	}
 	return s.pages.Bytes("release.html", view)
 }
 
-func (s *Site) releaseView(ctx context.Context, r *store.Release) (releaseView, error) {
+// releaseView is the page of release r for a visitor reading lang: the
+// page's words, terms and date in lang, the release in its own language.
+func (s *Site) releaseView(ctx context.Context, r *store.Release, lang string) (releaseView, error) {
 	tax, err := s.deps.Releases.Taxonomy(ctx)
 	if err != nil {
 		return releaseView{}, err
 	}
-	lang := r.Language
 	v := releaseView{
 		Page:  s.meta(lang, r.Title),
-		Title: r.Title, Dateline: r.Dateline, Lang: lang,
+		Title: r.Title, Dateline: r.Dateline, Lang: r.Language, Dir: ui.ContentDir(r.Language),
 		Date: ui.FormatDate(r.PublishedAt, lang),
 		Body: template.HTML(r.BodyHTML), //nolint:gosec // sanitized by bluemonday when stored
 	}

@@ -50,7 +50,7 @@ func TestReleasePages_Browser(t *testing.T) {
 	ar.Body = feedStr("وصل أكثر من **عشرة آلاف** مهاجر إلى سواحل اليمن هذا الشهر.\n\nتقدم الفرق المساعدة في عدن.")
 	en := releasesInput("Yemen: arrivals from the Horn of Africa rise")
 	en.Language, en.Dateline, en.TranslationKey = feedStr("en"), feedStr("Aden"), feedStr("yemen-arrivals")
-	pages := map[string]string{"ar": "/releases/" + s.add(t, ar).Slug, "en": "/releases/" + s.add(t, en).Slug}
+	pages := map[string]string{"ar": "/releases/" + s.add(t, ar).Slug + "?lang=ar", "en": "/releases/" + s.add(t, en).Slug + "?lang=en"}
 
 	for _, size := range []struct {
 		name          string
