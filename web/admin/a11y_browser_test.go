@@ -38,7 +38,8 @@ func TestConsole_Accessibility(t *testing.T) {
 
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
+		// Generous: signing in hashes a password, and CI machines are busy.
+		c, cancel := context.WithTimeout(ctx, 90*time.Second)
 		defer cancel()
 		if err := chromedp.Do(c, actions...); err != nil {
 			t.Fatalf("%s: %v", name, err)
