@@ -79,6 +79,7 @@ func folderName(lang, key string) string {
 	names := map[string]map[string]string{
 		"fr": {"topics": "Thèmes", "regions": "Régions", "feeds": "flux"},
 		"es": {"topics": "Temas", "regions": "Regiones", "feeds": "canales"},
+		"ar": {"topics": "المواضيع", "regions": "المناطق", "feeds": "الخلاصات"},
 	}
 	if n, ok := names[lang][key]; ok {
 		return n

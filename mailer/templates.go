@@ -304,10 +304,11 @@ var months = map[string][12]string{
 	"en": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	"fr": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
 	"es": {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
+	"ar": {"يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"},
 }
 
 // FormatDate writes a date the way lang does ("2 July 2025", "2 juillet
-// 2025", "2 de julio de 2025"), in UTC.
+// 2025", "2 de julio de 2025", "2 يوليو 2025"), in UTC.
 func FormatDate(lang string, t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -328,7 +329,20 @@ func htmlFuncs(lang string) htmltpl.FuncMap {
 	return htmltpl.FuncMap{
 		"date": func(t time.Time) string { return FormatDate(lang, t) },
 		"join": strings.Join,
+		"dir":  Dir,
 	}
+}
+
+// Dir is the dir attribute of text in a language: "rtl" for the languages
+// written right to left (Arabic, Hebrew, Persian, Urdu...), else "ltr".
+// An Arabic message may carry an English release, and the reverse.
+func Dir(lang string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	switch primary {
+	case "ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb":
+		return "rtl"
+	}
+	return "ltr"
 }
 
 func textFuncs(lang string) texttpl.FuncMap {

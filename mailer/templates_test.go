@@ -88,6 +88,7 @@ func TestTemplates_LanguageFallback(t *testing.T) {
 	tpl := loadTemplates(t)
 	tests := []struct{ lang, want string }{
 		{"fr", "Lire en ligne"}, {"fr-CA", "Lire en ligne"}, {"ES", "Leer en línea"}, {"de", "Read it online"}, {"", "Read it online"},
+		{"ar", "اقرأ البيان على الموقع"}, {"ar-EG", "اقرأ البيان على الموقع"},
 	}
 	for _, tt := range tests {
 		p, err := tpl.Release(tt.lang, sampleRelease())
@@ -98,7 +99,7 @@ func TestTemplates_LanguageFallback(t *testing.T) {
 			t.Errorf("lang %q: want %q in\n%s", tt.lang, tt.want, p.HTML)
 		}
 	}
-	if got := tpl.Languages(); strings.Join(got, ",") != "en,es,fr" {
+	if got := tpl.Languages(); strings.Join(got, ",") != "en,ar,es,fr" {
 		t.Errorf("languages %v", got)
 	}
 }

@@ -159,6 +159,20 @@ Les personnes secourues ont reçu de l'eau, de la nourriture et des soins médic
 
 The report finds that two in three displaced households first move within their own district, and recommends that adaptation funding reach the communities that receive them.`),
 		}},
+		{-22 * time.Hour, releases.Input{
+			Title:    s("اليمن: ارتفاع عدد المهاجرين القادمين من القرن الأفريقي رغم النزاع"),
+			Slug:     s("yemen-horn-of-africa-arrivals-ar"),
+			Dateline: s("عدن"),
+			Language: s("ar"),
+			Topics:   l("migration", "migrant-smuggling"),
+			Regions:  l("yemen"),
+			Contacts: contacts(press),
+			Body: s(`وصل أكثر من **عشرة آلاف** مهاجر من القرن الأفريقي إلى سواحل اليمن خلال الشهر الماضي، رغم استمرار النزاع وتدهور الأوضاع الإنسانية في البلاد.
+
+ويعبر معظم المهاجرين، ومنهم أطفال غير مصحوبين بذويهم، خليج عدن على متن قوارب مكتظة يديرها المهربون، ويتعرضون في أثناء الرحلة لمخاطر جسيمة.
+
+وتقدم فرق المنظمة في عدن ولحج المياه والغذاء والرعاية الصحية والدعم النفسي، وتساعد من يرغبون في العودة الطوعية إلى بلدانهم.`),
+		}},
 		{-20 * time.Hour, releases.Input{
 			Title:    s("Campaña regional contra la trata de personas llega a 2 millones de jóvenes en Centroamérica"),
 			Dateline: s("Ciudad de Guatemala"),

@@ -57,15 +57,23 @@ func Artifacts(t testing.TB) string {
 	return dir
 }
 
+// RequiredEnv, set to anything but "" (as .ci/run does), turns a missing
+// Chromium from a skipped browser test into a failed one.
+const RequiredEnv = "HERALD_TEST_BROWSER_REQUIRED"
+
 // New starts headless Chromium with a window of width x height and
 // returns its browser context, closed when the test ends. It skips the
-// test in -short mode and when no Chromium is installed.
+// test in -short mode, and when no Chromium is installed unless
+// HERALD_TEST_BROWSER_REQUIRED is set: then it fails.
 func New(t testing.TB, width, height int) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
 	bin := Chromium()
+	if bin == "" && os.Getenv(RequiredEnv) != "" {
+		t.Fatal("no Chromium binary found and " + RequiredEnv + " is set (apt-get install chromium, or set HERALD_CHROMIUM)")
+	}
 	if bin == "" {
 		t.Skip("no Chromium binary found (apt-get install chromium, or set HERALD_CHROMIUM): browser test skipped")
 	}

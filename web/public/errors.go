@@ -21,7 +21,7 @@ type errorView struct {
 }
 
 // pageError answers an error of the newsroom's pages (home, archive,
-// terms, search, releases) in the page's language. A 400 says what was
+// terms, search, releases) in the visitor's language. A 400 says what was
 // wrong with the query (Msg is written for the client, in English).
 func (s *Site) pageError(w http.ResponseWriter, r *http.Request, e *ui.Error) {
 	lang := pageLang(r, e.Lang)
@@ -30,16 +30,19 @@ func (s *Site) pageError(w http.ResponseWriter, r *http.Request, e *ui.Error) {
 	case e.Status >= http.StatusInternalServerError:
 		title, msg = ui.T(lang, "err_internal_title"), ui.T(lang, "err_internal")
 	case e.Code == ui.CodeNotFound && strings.HasPrefix(r.URL.Path, "/releases/"):
-		title, msg = "Release not found", "There is no published release at this address."
+		title, msg = ui.T(lang, "err_release_not_found_title"), ui.T(lang, "err_release_not_found")
 	case e.Code == ui.CodeNotFound:
 		title, msg = ui.T(lang, "err_not_found_title"), ui.T(lang, "err_not_found")
 	case e.Field == "cursor":
-		title, msg = ui.T(lang, "err_bad_request"), ui.T(lang, "err_bad_cursor")
+		title, msg = ui.T(lang, "err_bad_request_title"), ui.T(lang, "err_bad_cursor")
 	case e.Status == http.StatusBadRequest:
-		title = ui.T(lang, "err_bad_request")
+		title = ui.T(lang, "err_bad_request_title")
+	}
+	if msg == "" {
+		msg = ui.T(lang, "err_bad_request")
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	v := errorView{Page: s.meta(lang, title), Title: title, Message: msg}
+	v := errorView{Page: s.page(w, r, lang, title), Title: title, Message: msg}
 	if err := s.pages.Render(w, e.Status, "error.html", v); err != nil {
 		s.log.Error("rendering the error page failed", "err", err)
 		http.Error(w, fmt.Sprintf("%d %s", e.Status, title), e.Status)
@@ -83,7 +86,7 @@ func (s *Site) subscriptionError(w http.ResponseWriter, r *http.Request, e *ui.E
 	if known {
 		links = []linkView{s.subscribeLink(lang)}
 	}
-	if err := s.message(w, e.Status, lang, keys[0], keys[1], links, ""); err != nil {
+	if err := s.message(w, r, e.Status, lang, keys[0], keys[1], links, ""); err != nil {
 		s.log.Error("rendering the error page failed", "err", err)
 		http.Error(w, fmt.Sprintf("%d %s", e.Status, ui.T(lang, keys[0])), e.Status)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"herald/releases"
@@ -17,53 +16,10 @@ import (
 // maxFormBody caps the body of the public subscription forms.
 const maxFormBody = 64 << 10
 
-// pageLangs are the languages the public pages are written in.
-var pageLangs = []string{"en", "fr", "es"}
-
-// languageNames are the languages offered in the forms, in their own words.
-var languageNames = []struct{ code, name string }{{"en", "English"}, {"fr", "Français"}, {"es", "Español"}}
-
-// pageLang picks the language of a page (SPEC: the subscriber's language
-// when known, else Accept-Language among en, fr and es, else English). A
-// ?lang= parameter (the language links of the form) wins over both.
-func pageLang(r *http.Request, known string) string {
-	if l := r.URL.Query().Get("lang"); isPageLang(l) {
-		return l
-	}
-	if isPageLang(known) {
-		return known
-	}
-	return acceptLang(r.Header.Get("Accept-Language"))
-}
-
-func isPageLang(l string) bool {
-	for _, x := range pageLangs {
-		if l == x {
-			return true
-		}
-	}
-	return false
-}
-
-// acceptLang reads an Accept-Language header: the supported language with
-// the highest q (the first of equals), or English.
-func acceptLang(h string) string {
-	best, bestQ := "en", 0.0
-	for _, part := range strings.Split(h, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		if isPageLang(primary) && q > bestQ {
-			best, bestQ = primary, q
-		}
-	}
-	return best
-}
+// pageLang picks the language of a page (SPEC 10): ?lang=, the language
+// switcher's cookie, the subscriber's language when known, Accept-Language,
+// English (ui.RequestLang).
+func pageLang(r *http.Request, known string) string { return ui.RequestLang(r, known) }
 
 // submission is a posted subscribe or preferences form, or its JSON.
 type submission struct {
@@ -171,9 +127,9 @@ func buildForm(tax *releases.Taxonomy, lang string, email string, p subscribers.
 	}
 	f.Regions = ui.RegionTree(tax, lang, p.Regions)
 	known := false
-	for _, l := range languageNames {
-		f.Languages = append(f.Languages, ui.Option{Value: l.code, Label: l.name, Checked: l.code == p.Language})
-		known = known || l.code == p.Language
+	for _, l := range ui.PageLanguages {
+		f.Languages = append(f.Languages, ui.Option{Value: l.Code, Label: l.Name, Checked: l.Code == p.Language})
+		known = known || l.Code == p.Language
 	}
 	if !known && p.Language != "" {
 		f.Languages = append(f.Languages, ui.Option{Value: p.Language, Label: p.Language, Checked: true})

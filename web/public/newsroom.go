@@ -197,6 +197,8 @@ func (s *Site) searchPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Site) listing(w http.ResponseWriter, r *http.Request, k listingKind) error {
 	lang := pageLang(r, "")
+	ui.RememberLang(w, r)
+	ui.VaryLang(w)
 	v, err := s.listingView(r.Context(), r, k, lang)
 	if err != nil {
 		return ui.WithLang(lang, err)
@@ -235,6 +237,7 @@ func (s *Site) listingView(ctx context.Context, r *http.Request, k listingKind, 
 		v.Heading = ui.T(lang, "nav_latest")
 	}
 	v.Page = s.meta(lang, v.Heading)
+	v.Page.Langs = ui.LangLinks(r.URL, lang)
 	v.CSS = s.deps.Static.URL("newsroom.css")
 	v.Page.Alternates = s.alternates(feeds.Filter{Topics: a.filter.Topics, Regions: a.filter.Regions}, s.opts.SiteName)
 	v.Form = s.archiveForm(tax, lang, &a, k)

@@ -76,7 +76,7 @@ func TestArchive_FiltersAndPaging(t *testing.T) {
 	}{
 		{"topic=migration", []string{"global-report", "ukraine-en"}},
 		{"lang=fr,es", []string{"evac-fr", "evac-es"}},
-		{"region=europe", []string{"global-report", "ukraine-en"}},        // descendants and global
+		{"region=europe", []string{"global-report", "ukraine-en"}}, // descendants and global
 		{"region=americas&lang=en", []string{"evac-en", "global-report", "argentina-en"}},
 		{"from=2026-03-02&to=2026-03-02&topic=emergencies&lang=ar", []string{"yemen-ar"}},
 		{"to=2026-03-01", nil},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,7 +55,8 @@ type translationLink struct {
 // releaseView is the data of release.html.
 type releaseView struct {
 	Page                  ui.PageMeta
-	Title, Dateline, Lang string
+	Title, Dateline, Lang string // Lang: the release's, maybe not the page's
+	Dir                   string // the release's direction: "rtl" or "ltr"
 	Date                  ui.DateView
 	Topics, Regions       []termLink
 	Contacts              []contactView
@@ -73,6 +75,8 @@ func (s *Site) indexPage(w http.ResponseWriter, r *http.Request) error {
 		return s.listing(w, r, listingKind{path: "/", home: true})
 	}
 	lang := pageLang(r, "")
+	ui.RememberLang(w, r)
+	ui.VaryLang(w)
 	body, err := s.indexBytes(r, lang)
 	if err != nil {
 		return ui.WithLang(lang, err)
@@ -103,6 +107,7 @@ func (s *Site) indexBytes(r *http.Request, lang string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	view.Page.Langs = ui.LangLinks(&url.URL{Path: "/"}, lang) // one page for every visitor
 	view.Page.Alternates = s.alternates(feeds.Filter{}, s.opts.SiteName)
 	body, err := s.pages.Bytes("index.html", view)
 	if err != nil {
@@ -119,10 +124,14 @@ func (s *Site) releasePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	view, err := s.releaseView(ctx, &rel)
+	lang := ui.VisitorLang(r, rel.Language)
+	view, err := s.releaseView(ctx, &rel, lang)
 	if err != nil {
-		return err
+		return ui.WithLang(lang, err)
 	}
+	page := view.Page
+	view.Page = s.page(w, r, lang, rel.Title)
+	view.Page.Alternates = page.Alternates
 	w.Header().Set("Cache-Control", pageCacheControl)
 	return s.pages.Render(w, http.StatusOK, "release.html", view)
 }
@@ -130,22 +139,23 @@ func (s *Site) releasePage(w http.ResponseWriter, r *http.Request) error {
 // ReleasePage renders the page of a release as it would be served, for
 // the console's preview of a release not yet saved.
 func (s *Site) ReleasePage(ctx context.Context, r *store.Release) ([]byte, error) {
-	view, err := s.releaseView(ctx, r)
+	view, err := s.releaseView(ctx, r, r.Language)
 	if err != nil {
 		return nil, err
 	}
 	return s.pages.Bytes("release.html", view)
 }
 
-func (s *Site) releaseView(ctx context.Context, r *store.Release) (releaseView, error) {
+// releaseView is the page of release r for a visitor reading lang: the
+// page's words, terms and date in lang, the release in its own language.
+func (s *Site) releaseView(ctx context.Context, r *store.Release, lang string) (releaseView, error) {
 	tax, err := s.deps.Releases.Taxonomy(ctx)
 	if err != nil {
 		return releaseView{}, err
 	}
-	lang := r.Language
 	v := releaseView{
 		Page:  s.meta(lang, r.Title),
-		Title: r.Title, Dateline: r.Dateline, Lang: lang,
+		Title: r.Title, Dateline: r.Dateline, Lang: r.Language, Dir: ui.ContentDir(r.Language),
 		Date: ui.FormatDate(r.PublishedAt, lang),
 		Body: template.HTML(r.BodyHTML), //nolint:gosec // sanitized by bluemonday when stored
 	}

@@ -38,19 +38,20 @@ type layout struct {
 	TitleVisible bool    `json:"titleVisible"`
 }
 
+// overflowProbe measures the document's width against the viewport's.
+const overflowProbe = `(function(){ var d = document.documentElement; return [d.scrollWidth, d.clientWidth]; })()`
+
 // TestReleasePages_Browser loads an Arabic (right-to-left) and an English
 // release page in headless Chromium at desktop and phone widths (SPEC 10:
-// no horizontal overflow) and checks that the title is on screen.
+// no horizontal overflow, also with the skip link focused) and checks that
+// the title is on screen; the Arabic subscribe form, the widest page, too.
+// Screenshots go to $HERALD_ARTIFACTS (or a temporary directory).
 func TestReleasePages_Browser(t *testing.T) {
 	ctx := browsertest.New(t, 1280, 900)
 	shots := browsertest.Artifacts(t)
-	s := newFeedSite(t)
-	ar := releasesInput("اليمن: ارتفاع عدد المهاجرين القادمين من القرن الأفريقي")
-	ar.Language, ar.Dateline, ar.TranslationKey = feedStr("ar"), feedStr("عدن"), feedStr("yemen-arrivals")
-	ar.Body = feedStr("وصل أكثر من **عشرة آلاف** مهاجر إلى سواحل اليمن هذا الشهر.\n\nتقدم الفرق المساعدة في عدن.")
-	en := releasesInput("Yemen: arrivals from the Horn of Africa rise")
-	en.Language, en.Dateline, en.TranslationKey = feedStr("en"), feedStr("Aden"), feedStr("yemen-arrivals")
-	pages := map[string]string{"ar": "/releases/" + s.add(t, ar).Slug, "en": "/releases/" + s.add(t, en).Slug}
+	s := newFullSite(t)
+	s.publicPages(t) // the Arabic and English releases yemen-ar and yemen-en
+	pages := map[string]string{"ar": "/releases/yemen-ar?lang=ar", "en": "/releases/yemen-en?lang=en"}
 
 	for _, size := range []struct {
 		name          string
@@ -76,8 +77,8 @@ func TestReleasePages_Browser(t *testing.T) {
 				}
 				browsertest.ViewShot(t, ctx, shots, name)
 				t.Logf("%+v", got)
-				if got.ScrollWidth > got.ClientWidth {
-					t.Errorf("horizontal overflow: scrollWidth %v > clientWidth %v", got.ScrollWidth, got.ClientWidth)
+				if got.ScrollWidth != got.ClientWidth || got.ScrollX != 0 {
+					t.Errorf("horizontal overflow: scrollWidth %v, clientWidth %v, scrollX %v", got.ScrollWidth, got.ClientWidth, got.ScrollX)
 				}
 				if wantDir := map[string]string{"ar": "rtl", "en": ""}[lang]; got.Dir != wantDir {
 					t.Errorf("dir %q, want %q", got.Dir, wantDir)
@@ -85,7 +86,33 @@ func TestReleasePages_Browser(t *testing.T) {
 				if got.Title == "" || got.Height <= 0 || got.Left < 0 || got.Right > got.ClientWidth || !got.TitleVisible {
 					t.Errorf("the title is not visible on screen: %+v", got)
 				}
+				// The skip link, shown on focus, stays inside the page.
+				if err := chromedp.Do(c, chromedp.Focus(chromedp.CSS("a.skip"))); err != nil {
+					t.Fatal(err)
+				}
+				checkNoOverflow(t, c, "with the skip link focused")
+				if lang == "ar" {
+					if err := chromedp.Do(c, chromedp.Navigate(s.srv.URL+"/subscribe?lang=ar"), chromedp.WaitVisible(chromedp.ID("email"))); err != nil {
+						t.Fatal(err)
+					}
+					browsertest.ViewShot(t, ctx, shots, "subscribe-ar-"+size.name)
+					checkNoOverflow(t, c, "the Arabic subscribe form")
+				}
 			})
 		}
+	}
+	t.Logf("screenshots in %s", shots)
+}
+
+// checkNoOverflow fails when the page loaded in ctx is wider than the
+// viewport.
+func checkNoOverflow(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	w, err := chromedp.Run(ctx, chromedp.Evaluate[[2]float64](overflowProbe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w[0] != w[1] {
+		t.Errorf("%s: scrollWidth %v, clientWidth %v", what, w[0], w[1])
 	}
 }

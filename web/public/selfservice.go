@@ -43,7 +43,7 @@ func (s *Site) deletePage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	lang := pageLang(r, sub.Language)
-	v := deleteView{Page: s.meta(lang, ui.T(lang, "sub_delete_title")), Action: "/preferences/delete?token=" + url.QueryEscape(tok),
+	v := deleteView{Page: s.page(w, r, lang, ui.T(lang, "sub_delete_title")), Action: "/preferences/delete?token=" + url.QueryEscape(tok),
 		Email: sub.Email, Back: "/preferences?token=" + url.QueryEscape(tok)}
 	return s.pages.Render(w, http.StatusOK, "delete.html", v)
 }
@@ -62,7 +62,7 @@ func (s *Site) deleteMe(w http.ResponseWriter, r *http.Request) error {
 		ui.WriteJSON(w, http.StatusOK, map[string]string{"status": "erased"})
 		return nil
 	}
-	return s.message(w, http.StatusOK, lang, "sub_deleted_title", "sub_deleted", []linkView{s.subscribeLink(lang)}, "")
+	return s.message(w, r, http.StatusOK, lang, "sub_deleted_title", "sub_deleted", []linkView{s.subscribeLink(lang)}, "")
 }
 
 // challenge handles GET /subscribe/challenge: a fresh proof-of-work

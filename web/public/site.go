@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -122,7 +123,19 @@ func New(opts Options, deps Deps) (*Site, error) {
 	return s, nil
 }
 
-// meta is the layout data of a page in lang.
+// meta is the layout data of a page in lang, without a language switcher
+// (the console's previews); pages served to visitors use page.
 func (s *Site) meta(lang, title string) ui.PageMeta {
 	return ui.PageMeta{Lang: lang, Dir: ui.TextDir(lang), SiteName: s.opts.SiteName, Title: title, CSS: s.deps.Static.URL("herald.css")}
+}
+
+// page is the layout data of the page answering r in lang (SPEC 10): with
+// the language switcher, the choice of a ?lang= link kept in a cookie, and
+// caches told that the page depends on the visitor's language.
+func (s *Site) page(w http.ResponseWriter, r *http.Request, lang, title string) ui.PageMeta {
+	ui.RememberLang(w, r)
+	ui.VaryLang(w)
+	m := s.meta(lang, title)
+	m.Langs = ui.LangLinks(r.URL, lang)
+	return m
 }

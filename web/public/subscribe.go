@@ -28,7 +28,6 @@ type subscribeView struct {
 	Page      ui.PageMeta
 	Assets    subAssets
 	Form      prefsForm
-	LangLinks []ui.Option
 	POW       bool   // the form needs the proof-of-work script
 	POWScript string // its URL
 }
@@ -83,8 +82,8 @@ func tokenPage(w http.ResponseWriter) {
 
 // message shows a page of one message in lang, with links onwards and an
 // optional "subscribe again" button.
-func (s *Site) message(w http.ResponseWriter, status int, lang, titleKey, msgKey string, links []linkView, resub string) error {
-	v := messageView{Page: s.meta(lang, ui.T(lang, titleKey)), Title: ui.T(lang, titleKey), Message: ui.T(lang, msgKey), Links: links, Resubscribe: resub}
+func (s *Site) message(w http.ResponseWriter, r *http.Request, status int, lang, titleKey, msgKey string, links []linkView, resub string) error {
+	v := messageView{Page: s.page(w, r, lang, ui.T(lang, titleKey)), Title: ui.T(lang, titleKey), Message: ui.T(lang, msgKey), Links: links, Resubscribe: resub}
 	return s.pages.Render(w, status, "message.html", v)
 }
 
@@ -106,15 +105,12 @@ func (s *Site) subscribeForm(w http.ResponseWriter, r *http.Request) error {
 	p.Topics, p.Regions = queryList(q["topics"]), queryList(q["regions"])
 	form := buildForm(tax, lang, "", p)
 	form.Detect = true
-	return s.renderSubscribe(w, http.StatusOK, lang, form)
+	return s.renderSubscribe(w, r, http.StatusOK, lang, form)
 }
 
-func (s *Site) renderSubscribe(w http.ResponseWriter, status int, lang string, form prefsForm) error {
-	v := subscribeView{Page: s.meta(lang, ui.T(lang, "sub_title")), Assets: s.subAssets(), Form: form,
+func (s *Site) renderSubscribe(w http.ResponseWriter, r *http.Request, status int, lang string, form prefsForm) error {
+	v := subscribeView{Page: s.page(w, r, lang, ui.T(lang, "sub_title")), Assets: s.subAssets(), Form: form,
 		POW: s.deps.Subscribers.POWRequired(), POWScript: s.deps.Static.URL("altcha.js")}
-	for _, l := range languageNames {
-		v.LangLinks = append(v.LangLinks, ui.Option{Value: "/subscribe?lang=" + l.code, Label: l.name, Checked: l.code == lang})
-	}
 	return s.pages.Render(w, status, "subscribe.html", v)
 }
 
@@ -131,7 +127,7 @@ func (s *Site) subscribe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if in.Prefs.Language != nil && isPageLang(*in.Prefs.Language) && r.URL.Query().Get("lang") == "" {
+	if in.Prefs.Language != nil && ui.IsPageLang(*in.Prefs.Language) && r.URL.Query().Get("lang") == "" {
 		lang = *in.Prefs.Language
 	}
 	err = s.deps.Subscribers.Subscribe(r.Context(), subscribers.SubscribeRequest{
@@ -148,14 +144,14 @@ func (s *Site) subscribe(w http.ResponseWriter, r *http.Request) error {
 		base := subscribers.Prefs{Language: lang, Cadence: subscribers.CadenceDaily, Timezone: s.deps.Subscribers.DefaultTimezone()}
 		form := buildForm(tax, lang, releases.Clip(in.Email, 300), submittedPrefs(base, in.Prefs))
 		form.setErrors(lang, err, s.deps.Subscribers.Problems(r.Context(), &in.Email, in.Prefs))
-		return s.renderSubscribe(w, http.StatusUnprocessableEntity, lang, form)
+		return s.renderSubscribe(w, r, http.StatusUnprocessableEntity, lang, form)
 	case err != nil:
 		return ui.WithLang(lang, err)
 	case jsonReq:
 		ui.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "message": ui.T(lang, "sub_check_inbox")})
 		return nil
 	}
-	return s.message(w, http.StatusOK, lang, "sub_check_title", "sub_check_inbox", []linkView{{Href: "/", Label: ui.T(lang, "back_home")}}, "")
+	return s.message(w, r, http.StatusOK, lang, "sub_check_title", "sub_check_inbox", []linkView{{Href: "/", Label: ui.T(lang, "back_home")}}, "")
 }
 
 // consentPage is the page a subscription came from: the Referer when the
@@ -177,13 +173,13 @@ func (s *Site) confirmPage(w http.ResponseWriter, r *http.Request) error {
 	lang := pageLang(r, sub.Language)
 	switch sub.Status {
 	case store.SubscriberActive:
-		return s.message(w, http.StatusOK, lang, "sub_confirmed_title", "sub_already_confirmed",
+		return s.message(w, r, http.StatusOK, lang, "sub_confirmed_title", "sub_already_confirmed",
 			[]linkView{{Href: s.prefsPath(sub.ID, ""), Label: ui.T(lang, "sub_manage")}}, "")
 	case store.SubscriberPending:
 	default:
 		return ui.WithLang(lang, subscribers.ErrGone)
 	}
-	v := confirmView{Page: s.meta(lang, ui.T(lang, "sub_confirm_title")), Action: "/confirm?token=" + url.QueryEscape(tok), Email: sub.Email}
+	v := confirmView{Page: s.page(w, r, lang, ui.T(lang, "sub_confirm_title")), Action: "/confirm?token=" + url.QueryEscape(tok), Email: sub.Email}
 	return s.pages.Render(w, http.StatusOK, "confirm.html", v)
 }
 
@@ -245,7 +241,7 @@ func (s *Site) renderPrefs(w http.ResponseWriter, r *http.Request, p prefsPage) 
 	if p.formErr != nil {
 		form.setErrors(p.lang, p.formErr, p.all)
 	}
-	v := prefsView{Page: s.meta(p.lang, ui.T(p.lang, "sub_prefs_title")), Assets: s.subAssets(), Form: form,
+	v := prefsView{Page: s.page(w, r, p.lang, ui.T(p.lang, "sub_prefs_title")), Assets: s.subAssets(), Form: form,
 		Action: "/preferences?token=" + url.QueryEscape(p.token), Status: p.sub.Status, Notice: p.notice,
 		Data: "/preferences/data?token=" + url.QueryEscape(p.token), Delete: "/preferences/delete?token=" + url.QueryEscape(p.token)}
 	return s.pages.Render(w, p.status, "preferences.html", v)
@@ -321,17 +317,17 @@ func (s *Site) unsubscribePage(w http.ResponseWriter, r *http.Request) error {
 	sub, err := s.deps.Subscribers.ByToken(r.Context(), subscribers.PurposeUnsubscribe, tok)
 	if errors.Is(err, subscribers.ErrGone) {
 		lang := pageLang(r, "")
-		return s.message(w, http.StatusOK, lang, "sub_unsubscribed_title", "sub_unsubscribed", []linkView{s.subscribeLink(lang)}, "")
+		return s.message(w, r, http.StatusOK, lang, "sub_unsubscribed_title", "sub_unsubscribed", []linkView{s.subscribeLink(lang)}, "")
 	}
 	if err != nil {
 		return err
 	}
 	lang := pageLang(r, sub.Language)
 	if sub.Status == store.SubscriberUnsubscribed || sub.Status == store.SubscriberBounced {
-		return s.message(w, http.StatusOK, lang, "sub_unsubscribed_title", "sub_already_unsubscribed",
+		return s.message(w, r, http.StatusOK, lang, "sub_unsubscribed_title", "sub_already_unsubscribed",
 			[]linkView{{Href: s.prefsPath(sub.ID, ""), Label: ui.T(lang, "sub_manage")}}, s.prefsPath(sub.ID, ""))
 	}
-	v := unsubscribeView{Page: s.meta(lang, ui.T(lang, "sub_unsubscribe_title")), Action: "/unsubscribe?token=" + url.QueryEscape(tok), Email: sub.Email}
+	v := unsubscribeView{Page: s.page(w, r, lang, ui.T(lang, "sub_unsubscribe_title")), Action: "/unsubscribe?token=" + url.QueryEscape(tok), Email: sub.Email}
 	return s.pages.Render(w, http.StatusOK, "unsubscribe.html", v)
 }
 
@@ -356,14 +352,14 @@ func (s *Site) unsubscribed(w http.ResponseWriter, r *http.Request, sub store.Su
 		ui.WriteJSON(w, http.StatusOK, map[string]string{"status": store.SubscriberUnsubscribed})
 		return nil
 	case errors.Is(err, subscribers.ErrGone):
-		return s.message(w, http.StatusOK, lang, "sub_unsubscribed_title", "sub_unsubscribed", []linkView{s.subscribeLink(lang)}, "")
+		return s.message(w, r, http.StatusOK, lang, "sub_unsubscribed_title", "sub_unsubscribed", []linkView{s.subscribeLink(lang)}, "")
 	case err != nil:
 		return err
 	case jsonReq:
 		ui.WriteJSON(w, http.StatusOK, prefsJSON(&sub))
 		return nil
 	}
-	return s.message(w, http.StatusOK, lang, "sub_unsubscribed_title", "sub_unsubscribed",
+	return s.message(w, r, http.StatusOK, lang, "sub_unsubscribed_title", "sub_unsubscribed",
 		[]linkView{{Href: s.prefsPath(sub.ID, ""), Label: ui.T(lang, "sub_manage")}}, s.prefsPath(sub.ID, ""))
 }
 

@@ -354,7 +354,7 @@ func TestSubscribe_FormErrorsKeepInput(t *testing.T) {
 	checkPage(t, r, http.StatusUnprocessableEntity)
 	for _, want := range []string{`lang="fr"`, `role="alert"`, `href="#timezone"`, "Fuseau horaire", `aria-invalid="true"`,
 		`value="ana@example.org"`, `value="migration" checked`, `value="gender" checked`, `value="argentina" checked`,
-		`value="weekly" checked`, `<option value="es" selected>`, `value="Mars/Olympus_Mons" selected`} {
+		`value="weekly" checked`, `<option value="es" lang="es" selected>`, `value="Mars/Olympus_Mons" selected`} {
 		if !strings.Contains(r.body, want) {
 			t.Fatalf("error page lacks %q:\n%s", want, r.body)
 		}
@@ -499,7 +499,7 @@ func TestPageLanguage(t *testing.T) {
 		}
 	}
 	r := s.get("/subscribe", "Accept-Language", "es")
-	if !strings.Contains(r.body, "Suscribirse a los comunicados") || !strings.Contains(r.body, `<option value="es" selected>`) {
+	if !strings.Contains(r.body, "Suscribirse a los comunicados") || !strings.Contains(r.body, `<option value="es" lang="es" selected>`) {
 		t.Fatal("the Spanish form is not in Spanish or does not pre-select Spanish")
 	}
 }

@@ -23,6 +23,7 @@ type PageMeta struct {
 	Title      string
 	CSS        string // hashed URL of the stylesheet
 	Alternates []Alternate
+	Langs      []LangLink // the language switcher; nil leaves it out
 }
 
 // Alternate is a feed autodiscovery link (<link rel="alternate">).
