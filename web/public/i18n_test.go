@@ -91,7 +91,7 @@ func (s *fullSite) publicPages(t testing.TB) []struct{ path, key string } {
 		{"/", "latest_intro"},
 		{"/releases/yemen-ar", "topics"},
 		{"/releases/yemen-en", "topics"},
-		{"/releases/no-such-release", "err_not_found"},
+		{"/releases/no-such-release", "err_release_not_found"},
 		{"/subscribe", "sub_intro"},
 		{"/confirm?token=" + tok.Make(subscribers.PurposeConfirm, sub.ID), "sub_confirm_text"},
 		{"/preferences?token=" + tok.Make(subscribers.PurposePreferences, sub.ID), "sub_prefs_title"},
