@@ -122,7 +122,17 @@ type searchSQL struct {
 	rankArgs          int
 	snippets          string
 	matchText         func(terms []string) string
+	// byDate, when set, is the condition (one ?: the match text) that
+	// replaces from+match for a search newest first.
+	byDate string
+	// window is the statement ranking the newest rankWindow matches, %s
+	// the conditions and %s the relevance expression: ranking every
+	// match of a word found in half of the releases cost seconds.
+	window string
 }
+
+// rankWindow is how many of the newest matches a ranked search ranks.
+const rankWindow = 2000
 
 // sqliteSearch: FTS5 over the releases table (content='releases'), BM25
 // with a word of the title worth ten of the body and a summary's four.
@@ -130,9 +140,18 @@ var sqliteSearch = searchSQL{
 	// CROSS JOIN keeps the index outermost: SQLite would otherwise walk
 	// releases by date and run the full-text query once per row. The
 	// filters are read from a narrow covering index (migration 0013).
-	from:     "releases_fts CROSS JOIN releases r INDEXED BY releases_search_filter ON r.id = releases_fts.rowid",
-	match:    "releases_fts MATCH ?",
-	rank:     "-bm25(releases_fts, 10.0, 4.0, 1.0)",
+	from:  "releases_fts CROSS JOIN releases r INDEXED BY releases_search_filter ON r.id = releases_fts.rowid",
+	match: "releases_fts MATCH ?",
+	rank:  "-bm25(releases_fts, 10.0, 4.0, 1.0)",
+	// Newest first: the matching ids form a set, and releases are walked
+	// by date until a page is full (a common word fills it at once, a rare
+	// one has a small set).
+	byDate: "r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?)",
+	// FTS5 yields matches by rowid, newest last, so the window is read
+	// backwards without sorting and BM25 runs for its rows only.
+	window: `SELECT id FROM (SELECT r.id AS id, r.published_at AS published_at, %[2]s AS score FROM ` +
+		`releases_fts CROSS JOIN releases r INDEXED BY releases_search_filter ON r.id = releases_fts.rowid ` +
+		`WHERE %[1]s ORDER BY releases_fts.rowid DESC LIMIT ` + strconv.Itoa(rankWindow) + `) ORDER BY score DESC, published_at DESC, id DESC`,
 	snippets: "SELECT rowid, snippet(releases_fts, -1, char(2), char(3), '…', 28) FROM releases_fts WHERE releases_fts MATCH ? AND rowid IN (%s)",
 	// Each word is one quoted FTS5 string, the strings ANDed: no word can
 	// be an operator, a column filter or a prefix query.
@@ -153,6 +172,8 @@ var postgresSearch = searchSQL{
 	match:    "r.search_vector @@ plainto_tsquery('herald_search', ?)",
 	rank:     "ts_rank(r.search_vector, plainto_tsquery('herald_search', ?), 1)",
 	rankArgs: 1,
+	window: `SELECT id FROM (SELECT r.id, r.published_at, r.search_vector FROM releases r WHERE %[1]s ` +
+		`ORDER BY r.id DESC LIMIT ` + strconv.Itoa(rankWindow) + `) r ORDER BY %[2]s DESC, r.published_at DESC, r.id DESC`,
 	snippets: `SELECT id, ts_headline('herald_search', search_text, plainto_tsquery('herald_search', ?),
 	'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
 FROM releases WHERE id IN (%s)`,
@@ -205,18 +226,24 @@ func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	where = append([]string{s.match}, where...)
 	args = append([]any{text}, args...)
-	order := "r.published_at DESC, r.id DESC"
-	if q.Order == ByRank {
-		order = s.rank + " DESC, " + order
+	// Ids only: a common word matches tens of thousands of releases, and
+	// sorting them with their text would cost far more than ranking them.
+	var sqlText string
+	switch {
+	case q.Order == ByRank:
+		where = append([]string{s.match}, where...)
+		sqlText = fmt.Sprintf(s.window, strings.Join(where, " AND "), s.rank)
 		for range s.rankArgs {
 			args = append(args, text)
 		}
+	case s.byDate != "":
+		where = append([]string{s.byDate}, where...)
+		sqlText = "SELECT r.id FROM releases r WHERE " + strings.Join(where, " AND ") + " ORDER BY r.published_at DESC, r.id DESC"
+	default:
+		where = append([]string{s.match}, where...)
+		sqlText = "SELECT r.id FROM " + s.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY r.published_at DESC, r.id DESC"
 	}
-	// Ids only: a common word matches tens of thousands of releases, and
-	// sorting them with their text would cost far more than ranking them.
-	sqlText := "SELECT r.id FROM " + s.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
 	if q.Filter.Limit > 0 {
 		sqlText += " LIMIT " + strconv.Itoa(q.Filter.Limit)
 	}
