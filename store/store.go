@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -140,7 +141,7 @@ type Tx struct {
 }
 
 // maxTxAttempts bounds how often InTx runs a transaction that lost a race.
-const maxTxAttempts = 5
+const maxTxAttempts = 10
 
 // InTx runs fn in one write transaction, committing when fn returns nil and
 // rolling back otherwise. On PostgreSQL a transaction that loses a race with
@@ -155,7 +156,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		if err == nil || attempt == maxTxAttempts || !db.retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+		// Growing, jittered pauses: writers that collided do not all come
+		// back at the same instant and collide again.
+		time.Sleep(time.Duration(attempt*attempt)*time.Millisecond + rand.N(time.Duration(2*attempt)*time.Millisecond))
 	}
 }
 
