@@ -164,6 +164,10 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 	// The closure may run twice (a retried transaction): it only sets the
 	// values above, which are added to res once it committed.
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		// The run's last write (or FlushLog) makes this batch durable.
+		if err := tx.DeferFlush(ctx); err != nil {
+			return err
+		}
 		added = 0
 		clear(byCadence)
 		clear(byLanguage)

@@ -175,6 +175,10 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 	// The closure may run twice (a retried transaction): it only sets the
 	// values above, and res changes once it committed.
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		// The run's last write (or FlushLog) makes this batch durable.
+		if err := tx.DeferFlush(ctx); err != nil {
+			return err
+		}
 		n, queued, last = 0, 0, after
 		aud, err := tx.Audience(ctx, store.AudienceFilter{
 			Cadences: []string{req.Cadence}, Timezone: p.tz, DueFor: p.period, PeriodOnly: p.staff,

@@ -34,6 +34,9 @@ type engine struct {
 	// a row lock where the engine has them, nothing where every write
 	// transaction is already exclusive (SQLite).
 	forUpdate string
+	// deferFlush, run first in a transaction, lets its commit return
+	// before the write-ahead log reaches the disk (see Tx.DeferFlush).
+	deferFlush string
 	// skipLocked ends the outbox claim's SELECT: rows that another
 	// instance is claiming are passed over, not waited for.
 	skipLocked string

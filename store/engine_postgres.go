@@ -27,6 +27,7 @@ func postgresEngine() *engine {
 		isRetryable:    postgresRetryable,
 		retryConflicts: true,
 		forUpdate:      " FOR UPDATE",
+		deferFlush:     "SET LOCAL synchronous_commit = off",
 		skipLocked:     " FOR UPDATE SKIP LOCKED",
 		// 13 parameters a row; PostgreSQL takes up to 65,535 a statement,
 		// and fewer, larger statements mean fewer round trips.

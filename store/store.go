@@ -140,6 +140,38 @@ type Tx struct {
 	db *DB
 }
 
+// DeferFlush lets this transaction's commit return before its log
+// reaches the disk (PostgreSQL; SQLite's WAL mode at synchronous=NORMAL
+// does that for every transaction). For the batches of a long run (an
+// import, an alert's or a digest run's fan-out) whose end the caller
+// records in a later ordinary transaction: that commit flushes the log up
+// to itself, every batch before it included, so a crash of the database
+// loses at most batches of a run not yet reported finished, which running
+// it again queues (their idempotency keys make it safe). A flush per batch
+// cost PostgreSQL a third of a million-subscriber alert.
+func (tx *Tx) DeferFlush(ctx context.Context) error {
+	if tx.e.deferFlush == "" {
+		return nil
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.e.deferFlush); err != nil {
+		return fmt.Errorf("store: defer flush: %w", err)
+	}
+	return nil
+}
+
+// FlushLog returns once every transaction committed before it, DeferFlush
+// ones included, is on disk: an ordinary commit that writes a log record
+// (taking a transaction id is enough) waits for the log up to itself.
+func (db *DB) FlushLog(ctx context.Context) error {
+	if db.e.deferFlush == "" {
+		return nil
+	}
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, "SELECT txid_current()")
+		return err
+	})
+}
+
 // maxTxAttempts bounds how often InTx runs a transaction that lost a race.
 const maxTxAttempts = 10
 

@@ -152,10 +152,18 @@ func (s *Service) importCSV(ctx context.Context, r io.Reader, opts ImportOptions
 		if b.stop != nil {
 			// The input stopped (cut short, a row over MaxCSVRow): what was
 			// read before stays imported; say where it stopped.
+			if err := s.db.FlushLog(ctx); err != nil {
+				return res, err
+			}
 			return res, &ReadError{Line: b.stopLine, Result: res, Err: b.stop}
 		}
 	}
 	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	// Batches were committed without waiting for the disk (DeferFlush):
+	// the result is reported once they all are on it.
+	if err := s.db.FlushLog(ctx); err != nil {
 		return res, err
 	}
 	s.log.Info("subscribers imported", "added", res.Added, "updated", res.Updated, "skipped", res.Skipped, "errors", len(res.Errors)+res.ErrorsOmitted)
@@ -316,6 +324,10 @@ func (s *Service) importBatch(ctx context.Context, batch []importRow, c Consent,
 	now := s.clock()
 	var added, updated, skipped int
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		// The run's last write (or FlushLog) makes this batch durable.
+		if err := tx.DeferFlush(ctx); err != nil {
+			return err
+		}
 		added, updated, skipped = 0, 0, 0
 		existing, err := tx.SubscribersByEmail(ctx, emails)
 		if err != nil {
