@@ -17,6 +17,7 @@ import (
 	"herald/feeds"
 	"herald/releases"
 	"herald/subscribers"
+	"herald/web/fastpath"
 	"herald/web/ui"
 )
 
@@ -57,6 +58,9 @@ type Deps struct {
 	// (the database); nil keeps it in this process.
 	Limits ui.Counter
 	Hub    *websub.Hub // POST /websub; nil leaves it out
+	// Fast receives the answers of feed requests for the connection-level
+	// fast path (HERALD_FEED_FASTPATH); nil: off.
+	Fast *fastpath.Cache
 }
 
 // Site holds the public handlers.
