@@ -132,6 +132,7 @@ func (c *conn) one() outcome {
 		return hangup
 	}
 	c.l.cache.observed(c.req.Method, resp.Route, resp.Status, time.Since(start))
+	c.l.answered.Add(1)
 	if close {
 		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
 			_ = cw.CloseWrite()

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,9 @@ type Listener struct {
 	opts    Options
 	dates   dateLine
 	handoff chan net.Conn
+	// answered and handedOff count requests answered here and
+	// connections given to net/http.
+	answered, handedOff atomic.Int64
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -125,6 +129,17 @@ func (l *Listener) Close() error {
 	return l.inner.Close()
 }
 
+// Stats are a Listener's counts so far.
+type Stats struct {
+	Answered  int64 // requests answered on the fast path
+	HandedOff int64 // connections given to net/http
+}
+
+// Stats returns the counts so far.
+func (l *Listener) Stats() Stats {
+	return Stats{Answered: l.answered.Load(), HandedOff: l.handedOff.Load()}
+}
+
 // Addr is the inner listener's address.
 func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
 
@@ -162,6 +177,7 @@ func (l *Listener) release(c *conn, handoff net.Conn) {
 		c.nc.Close()
 		return
 	}
+	l.handedOff.Add(1)
 	select {
 	case l.handoff <- handoff:
 	case <-l.done:

@@ -8,14 +8,14 @@ import (
 type headerKind int
 
 const (
-	unsafeHeader    headerKind = iota // unknown: the request goes to net/http
-	ignoredHeader                     // no handler of a fast answer reads it
-	hostHeader                        // required once, checked
-	acceptEncoding                    // chooses gzip
-	ifNoneMatch                       // preconditions
-	ifModifiedSince                   // preconditions
-	connectionHeader                  // close or keep-alive only
-	contentLength                     // "0" only
+	unsafeHeader     headerKind = iota // unknown: the request goes to net/http
+	ignoredHeader                      // no handler of a fast answer reads it
+	hostHeader                         // required once, checked
+	acceptEncoding                     // chooses gzip
+	ifNoneMatch                        // preconditions
+	ifModifiedSince                    // preconditions
+	connectionHeader                   // close or keep-alive only
+	contentLength                      // "0" only
 )
 
 // headerKinds are the headers the fast path accepts. Everything else, and
