@@ -155,7 +155,9 @@ func TestFastPath_AnswersAsNetHTTP(t *testing.T) {
 	lastMod := regexp.MustCompile(`(?m)^Last-Modified: ([^\r]*)\r$`).FindStringSubmatch(must(exchange(t, s.slow, "GET /feed.rss HTTP/1.1\r\nHost: x\r\n\r\n", "GET")))[1]
 	big := strings.Repeat("a", 100<<10)
 	huge := strings.Repeat("a", 1100<<10)
-	get := func(target, headers string) string { return "GET " + target + " HTTP/1.1\r\nHost: press.example.org\r\n" + headers + "\r\n" }
+	get := func(target, headers string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: press.example.org\r\n" + headers + "\r\n"
+	}
 	cases := []struct {
 		name      string
 		raw       string
