@@ -8,8 +8,10 @@
 #
 # It installs nginx and wrk with apt-get if they are missing, builds herald,
 # seeds 1,000 releases through the CLI into a temporary data directory, starts
-# `herald serve` and nginx on free 127.0.0.1 ports, copies herald's 50-item
-# RSS feed (plain and gzip) into nginx's root, and runs
+# `herald serve` (and a second one with HERALD_FEED_FASTPATH=false, to
+# show what the feed fast path brings) and nginx on free 127.0.0.1 ports,
+# copies herald's 50-item RSS feed (plain and gzip) into nginx's root, and
+# runs
 # `wrk -t2 -c64 -d10s` for plain, gzip and 304 (If-None-Match) requests
 # against both. It prints a table of requests per second and herald/nginx
 # ratios, and stops everything it started, by PID.
@@ -114,6 +116,19 @@ done
 [ -n "$HERALD" ] || { cat "$WORK/herald.log"; echo "herald did not start" >&2; exit 1; }
 H="http://$HERALD"
 
+# The same herald without the feed fast path (net/http alone), beside it.
+echo "== starting herald serve with HERALD_FEED_FASTPATH=false"
+HERALD_FEED_FASTPATH=false "$WORK/herald" serve --addr 127.0.0.1:0 >"$WORK/herald-nh.log" 2>&1 &
+PIDS+=($!)
+HNH=""
+for _ in $(seq 100); do
+	HNH=$(sed -n 's/.*herald is running" addr=\([0-9.:]*\).*/\1/p' "$WORK/herald-nh.log")
+	[ -n "$HNH" ] && break
+	sleep 0.1
+done
+[ -n "$HNH" ] || { cat "$WORK/herald-nh.log"; echo "herald (net/http) did not start" >&2; exit 1; }
+HN="http://$HNH"
+
 echo "== copying herald's feed into nginx's root"
 mkdir -p "$WORK/www" "$WORK/nginx"
 chmod 755 "$WORK" "$WORK/www" # nginx's workers run as another user
@@ -193,6 +208,8 @@ check "$N/feed.rss" 200 ""
 check "$H/feed.rss" 200 gzip "Accept-Encoding: gzip"
 check "$N/feed.rss" 200 gzip "Accept-Encoding: gzip"
 check "$H/feed.rss" 304 "" "If-None-Match: $HETAG"
+check "$HN/feed.rss" 200 gzip "Accept-Encoding: gzip"
+check "$HN/feed.rss" 304 "" "If-None-Match: $HETAG"
 check "$B/feed.rss" 304 "" "If-None-Match: $HETAG"
 check "$B/feed.rss" 200 gzip "Accept-Encoding: gzip"
 check "$N/feed.rss" 304 "" "If-None-Match: $NETAG"
@@ -225,17 +242,20 @@ for round in $(seq "$ROUNDS"); do
 		n=$(run "$N/feed.rss" "${nh[@]}")
 		b=$(run "$B/feed.rss" "${hh[@]}")
 		h=$(run "$H/feed.rss" "${hh[@]}")
-		echo "   round $round, $c: nginx $n, bare Go $b, herald $h req/s"
+		x=$(run "$HN/feed.rss" "${hh[@]}")
+		echo "   round $round, $c: nginx $n, bare Go $b, herald $h, herald without fast path $x req/s"
 		best "nginx_$c" "$n"
 		best "bare_$c" "$b"
 		best "herald_$c" "$h"
+		best "nethttp_$c" "$x"
 	done
 done
 
 echo
-printf "%-6s %12s %12s %12s %13s %12s %7s\n" case "nginx req/s" "bare Go" "herald" "herald/nginx" "herald/bare" target
+printf "%-6s %12s %12s %12s %12s %13s %12s %7s\n" case "nginx req/s" "bare Go" "herald" "no fastpath" "herald/nginx" "herald/bare" target
 for c in plain gzip 304; do
 	case $c in plain) target=0.60 ;; gzip) target=0.60 ;; 304) target=0.70 ;; esac # SPEC 13
-	awk -v c="$c" -v n="${RPS[nginx_$c]}" -v b="${RPS[bare_$c]}" -v h="${RPS[herald_$c]}" -v t="$target" \
-		'BEGIN { r = h / n; printf "%-6s %12d %12d %12d %13.2f %12.2f %7.2f %s\n", c, n, b, h, r, h / b, t, (r >= t ? "ok" : "BELOW TARGET") }'
+	awk -v c="$c" -v n="${RPS[nginx_$c]}" -v b="${RPS[bare_$c]}" -v h="${RPS[herald_$c]}" -v x="${RPS[nethttp_$c]}" -v t="$target" \
+		'BEGIN { r = h / n; printf "%-6s %12d %12d %12d %12d %13.2f %12.2f %7.2f %s\n", c, n, b, h, x, r, h / b, t, (r >= t ? "ok" : "BELOW TARGET") }'
 done
+echo "(herald: with the feed fast path, the default; no fastpath: HERALD_FEED_FASTPATH=false)"

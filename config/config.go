@@ -75,6 +75,7 @@ type Config struct {
 	// Subscribers (SPEC 11).
 	Welcome       bool     // HERALD_WELCOME: a welcome mail after confirmation
 	SignupPOW     bool     // HERALD_SIGNUP_POW: POST /subscribe needs a proof of work
+	FeedFastPath  bool     // HERALD_FEED_FASTPATH: cached feeds answered ahead of net/http
 	SignupAllow   []string // HERALD_SIGNUP_DOMAINS_ALLOW: domain patterns ("*.gov", "example.org"); empty allows all
 	SignupBlock   []string // HERALD_SIGNUP_DOMAINS_BLOCK
 	FormOrigins   []string // HERALD_FORM_ORIGINS: origins that may embed the form or POST to /subscribe
@@ -145,6 +146,7 @@ type raw struct {
 	digestDaily, digestWeekly, concurrency, rate, retryMin, maxAge, logFormat string
 	allowPrivate, websubHubs                                                  string
 	welcome, signupPOW, signupAllow, signupBlock, formOrigins                 string
+	feedFastPath                                                              string
 	dkim, bounceAddress                                                       string
 	bounceMailbox, bounceDone, softLimit, webhookSecret, sendgridKey, mgKey   string
 	backupCron, backupKeep                                                    string
@@ -181,6 +183,7 @@ func (r *raw) settings() []setting {
 		{"HERALD_WEBSUB_HUBS", "websub-hubs", "", "comma-separated external WebSub hubs told hub.mode=publish when a feed changes", &r.websubHubs},
 		{"HERALD_WELCOME", "welcome", "true", "send a welcome mail after a subscriber confirms (true or false)", &r.welcome},
 		{"HERALD_SIGNUP_POW", "signup-pow", "true", "POST /subscribe needs a proof-of-work solution (true or false)", &r.signupPOW},
+		{"HERALD_FEED_FASTPATH", "feed-fastpath", "true", "answer polls of cached feeds on the connection, ahead of net/http (true or false)", &r.feedFastPath},
 		{"HERALD_SIGNUP_DOMAINS_ALLOW", "signup-domains-allow", "", "comma list of domain patterns (*.gov, example.org) that may subscribe; empty allows all", &r.signupAllow},
 		{"HERALD_SIGNUP_DOMAINS_BLOCK", "signup-domains-block", "", "comma list of domain patterns that may not subscribe", &r.signupBlock},
 		{"HERALD_FORM_ORIGINS", "form-origins", "", "comma list of origins (https://www.example.org) that may embed the subscribe form or POST to /subscribe", &r.formOrigins},
@@ -415,6 +418,7 @@ func (l *Loader) Load() (Config, error) {
 	}
 	c.Welcome = boolSetting("HERALD_WELCOME", r.welcome)
 	c.SignupPOW = boolSetting("HERALD_SIGNUP_POW", r.signupPOW)
+	c.FeedFastPath = boolSetting("HERALD_FEED_FASTPATH", r.feedFastPath)
 	for _, x := range []struct {
 		env, v string
 		dst    *[]string

@@ -263,17 +263,17 @@ func TestConfig_NameBySourceOfSetting(t *testing.T) {
 
 func TestLoad_SubscriberSettings(t *testing.T) {
 	c, err := load(t, nil)
-	if err != nil || !c.Welcome || !c.SignupPOW || c.SignupAllow != nil || c.FormOrigins != nil {
+	if err != nil || !c.Welcome || !c.SignupPOW || !c.FeedFastPath || c.SignupAllow != nil || c.FormOrigins != nil {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
 	c, err = load(t, map[string]string{"HERALD_WELCOME": "false", "HERALD_SIGNUP_DOMAINS_ALLOW": "*.gov, Example.org",
-		"HERALD_SIGNUP_DOMAINS_BLOCK": "spam.example"}, "--signup-pow=false", "--form-origins", "https://WWW.example.org/")
-	if err != nil || c.Welcome || c.SignupPOW || len(c.SignupAllow) != 2 || c.SignupAllow[1] != "example.org" ||
+		"HERALD_SIGNUP_DOMAINS_BLOCK": "spam.example", "HERALD_FEED_FASTPATH": "false"}, "--signup-pow=false", "--form-origins", "https://WWW.example.org/")
+	if err != nil || c.Welcome || c.SignupPOW || c.FeedFastPath || len(c.SignupAllow) != 2 || c.SignupAllow[1] != "example.org" ||
 		len(c.SignupBlock) != 1 || len(c.FormOrigins) != 1 || c.FormOrigins[0] != "https://www.example.org" {
 		t.Fatalf("set: %+v %v", c, err)
 	}
 	for env, v := range map[string]string{"HERALD_WELCOME": "maybe", "HERALD_SIGNUP_POW": "2", "HERALD_SIGNUP_DOMAINS_ALLOW": "*.", "HERALD_SIGNUP_DOMAINS_BLOCK": "a b/c",
-		"HERALD_FORM_ORIGINS": "www.example.org"} {
+		"HERALD_FORM_ORIGINS": "www.example.org", "HERALD_FEED_FASTPATH": "fast"} {
 		if _, err := load(t, map[string]string{env: v}); err == nil || !strings.Contains(err.Error(), env) {
 			t.Errorf("%s=%q: %v, want an error naming it", env, v, err)
 		}

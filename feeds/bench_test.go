@@ -76,7 +76,7 @@ func BenchmarkRender(b *testing.B) {
 					b.Fatal(err)
 				}
 				sl.state.Store(nil)
-				if _, err := e.feeds.refresh(context.Background(), sl); err != nil {
+				if _, _, err := e.feeds.refresh(context.Background(), sl); err != nil {
 					b.Fatal(err)
 				}
 			}

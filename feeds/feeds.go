@@ -109,6 +109,7 @@ type slot struct {
 	size    int64                   // bytes accounted; guarded by Service.mu
 	aliases []aliasKey              // guarded by Service.mu
 	evicted bool                    // guarded by Service.mu
+	gone    atomic.Bool             // evicted, for readers without the lock
 }
 
 // version is a document and the releases version it is current for.
@@ -145,6 +146,38 @@ func New(opts Options, rel *releases.Service, db Lister) *Service {
 // lang, limit; see ParseFilter). A *QueryError reports a query herald
 // cannot answer. The cache hit path takes a read lock and two atomic loads.
 func (s *Service) Get(ctx context.Context, format Format, rawQuery string) (*Doc, error) {
+	doc, _, err := s.GetStamped(ctx, format, rawQuery)
+	return doc, err
+}
+
+// Stamp vouches that a document is the one Get returns, for as long as
+// Current says so: caches of answers built from the document (the HTTP
+// fast path) ask it before every use.
+type Stamp struct {
+	s  *Service
+	sl *slot
+	st *version // nil: the document was not current when served
+}
+
+// Current reports whether Get would still return the stamped document
+// from its cache, without rendering: the releases version is the one the
+// document was rendered for, the slot still holds it and was not evicted.
+// It counts as a use of the document for the cache's eviction order.
+func (t Stamp) Current() bool {
+	if t.st == nil || t.sl.state.Load() != t.st || t.st.v != t.s.rel.Version() || t.sl.gone.Load() {
+		return false
+	}
+	if c := t.s.clock.Load(); t.sl.used.Load() != c {
+		t.sl.used.Store(c)
+	}
+	return true
+}
+
+// Same reports whether two stamps vouch for the same cached state.
+func (t Stamp) Same(o Stamp) bool { return t.st != nil && t.st == o.st && t.sl == o.sl }
+
+// GetStamped is Get, with the stamp of the document returned.
+func (s *Service) GetStamped(ctx context.Context, format Format, rawQuery string) (*Doc, Stamp, error) {
 	v := s.rel.Version()
 	s.mu.RLock()
 	sl := s.aliases[aliasKey{format, rawQuery}]
@@ -152,15 +185,16 @@ func (s *Service) Get(ctx context.Context, format Format, rawQuery string) (*Doc
 	if sl == nil {
 		var err error
 		if sl, err = s.slotFor(ctx, format, rawQuery, v); err != nil {
-			return nil, err
+			return nil, Stamp{}, err
 		}
 	} else if st := sl.state.Load(); st != nil && st.v == v {
 		if c := s.clock.Load(); sl.used.Load() != c {
 			sl.used.Store(c)
 		}
-		return st.doc, nil
+		return st.doc, Stamp{s, sl, st}, nil
 	}
-	return s.refresh(ctx, sl)
+	doc, st, err := s.refresh(ctx, sl)
+	return doc, Stamp{s, sl, st}, err
 }
 
 // slotFor parses a query string and finds or creates its cache slot.
@@ -215,13 +249,15 @@ func (s *Service) taxonomy(ctx context.Context, v int64) (*releases.Taxonomy, er
 // refresh renders the slot's document again unless another request just
 // did. When the database fails and an older document exists, the older one
 // is served and the error logged.
-func (s *Service) refresh(ctx context.Context, sl *slot) (*Doc, error) {
+// It returns the slot's state that holds the document, nil when the
+// document served is not current (the older one, after a failure).
+func (s *Service) refresh(ctx context.Context, sl *slot) (*Doc, *version, error) {
 	sl.build.Lock()
 	defer sl.build.Unlock()
 	v := s.rel.Version() // read before the query: a later change renders again
 	old := sl.state.Load()
 	if old != nil && old.v == v {
-		return old.doc, nil
+		return old.doc, old, nil
 	}
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), buildTimeout)
 	defer cancel()
@@ -230,19 +266,19 @@ func (s *Service) refresh(ctx context.Context, sl *slot) (*Doc, error) {
 	if err != nil {
 		if old != nil {
 			s.log.Error("feed rendering failed; serving the previous document", "format", sl.key.format.String(), "err", err)
-			return old.doc, nil
+			return old.doc, nil, nil
 		}
-		return nil, err
+		return nil, nil, err
 	}
+	st := &version{v: v, doc: doc}
+	sl.state.Store(st)
 	if old != nil && old.doc == doc {
-		sl.state.Store(&version{v: v, doc: doc})
-		return doc, nil
+		return doc, st, nil
 	}
-	sl.state.Store(&version{v: v, doc: doc})
 	s.account(sl, int64(len(doc.Body)+len(doc.Gzip)+512))
 	s.log.Debug("feed rendered", "format", sl.key.format.String(), "query", sl.key.query,
 		"items", doc.Items, "bytes", len(doc.Body), "gzip_bytes", len(doc.Gzip), "duration", time.Since(start))
-	return doc, nil
+	return doc, st, nil
 }
 
 // render lists the slot's releases and writes its document; it returns the
@@ -375,6 +411,7 @@ func (s *Service) evict(sl *slot) {
 	}
 	s.bytes -= sl.size
 	sl.size, sl.aliases, sl.evicted = 0, nil, true
+	sl.gone.Store(true)
 }
 
 // Stats are the cache's current figures.

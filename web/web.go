@@ -24,6 +24,7 @@ import (
 	"herald/store"
 	"herald/subscribers"
 	"herald/web/admin"
+	"herald/web/fastpath"
 	"herald/web/public"
 	"herald/web/ui"
 	"herald/webhooks"
@@ -79,6 +80,9 @@ type Deps struct {
 	Releases    *releases.Service // public pages and the console
 	Store       public.Store      // lists and searches live releases
 	Feeds       *feeds.Service    // feed documents; nil leaves the feed routes out
+	// Fast receives the feed answers for the connection-level fast path
+	// (fastpath.Listen); nil: off (HERALD_FEED_FASTPATH=false).
+	Fast *fastpath.Cache
 	// Limits keeps rate-limit counters in the database, shared by every
 	// instance; nil keeps them in this process.
 	Limits ui.Counter
@@ -114,7 +118,7 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	}
 	site, err := public.New(public.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL, Logger: opts.Logger, FormOrigins: opts.FormOrigins, Secret: opts.Secret}, public.Deps{
 		Templates: deps.Templates, Static: static, Subscribers: deps.Subscribers,
-		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits, Hub: deps.Hub,
+		Releases: deps.Releases, Store: deps.Store, Feeds: deps.Feeds, Limits: deps.Limits, Hub: deps.Hub, Fast: deps.Fast,
 		Media: mediaFiles(deps.Media),
 	})
 	if err != nil {
@@ -146,7 +150,12 @@ func New(opts Options, deps Deps) (http.Handler, error) {
 	if deps.BounceHooks != nil {
 		deps.BounceHooks.Register(mux)
 	}
-	h := ui.Instrument(deps.Registry, opts.Logger, ui.Recover(opts.Logger, ui.SecurityHeaders(mux)))
+	metrics := ui.NewMetrics(deps.Registry, opts.Logger)
+	if deps.Fast != nil {
+		// Requests answered on the fast path count as if net/http had.
+		deps.Fast.SetObserver(metrics.Observe)
+	}
+	h := metrics.Instrument(ui.Recover(opts.Logger, ui.SecurityHeaders(mux)))
 	return ui.ClientIPs(opts.TrustedProxies)(h), nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"herald/templates"
 	"herald/web"
 	"herald/web/admin"
+	"herald/web/fastpath"
 	"herald/webhooks"
 	"herald/websub"
 )
@@ -120,6 +121,10 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		a.releases, a.db)
 	hub := websub.New(a.db, a.outbound, a.releases, feedDocs, websub.Options{BaseURL: cfg.BaseURL, Hubs: cfg.WebSubHubs,
 		Logger: log.With("component", "websub")})
+	var fast *fastpath.Cache // polls of cached feeds answered ahead of net/http (SPEC 13)
+	if cfg.FeedFastPath {
+		fast = fastpath.NewCache(0)
+	}
 	handler, err := web.New(web.Options{SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Logger: log.With("component", "web"),
 		AdminToken: cfg.AdminToken, Secret: a.secret, Timezone: cfg.Location.String(), FormOrigins: cfg.FormOrigins, OIDC: oidcOptions(cfg.OIDC),
 		TrustedProxies: cfg.TrustedProxies, MetricsAllow: cfg.MetricsAllow, MetricsAny: cfg.MetricsAny}, web.Deps{
@@ -143,6 +148,7 @@ func serve(ctx context.Context, a *app, demo bool) error {
 		Staff:       a.staff,
 		Audit:       a.audit,
 		Media:       mediaFiles,
+		Fast:        fast,
 	})
 	if err != nil {
 		return err
@@ -155,6 +161,13 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	// Slow clients are cut off (SPEC 12): headers within 10 s, bodies within
 	// 60 s (imports 10 min), idle keep-alive connections after 120 s.
 	srv := web.NewServer(handler, web.ServerOptions{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})
+	var fastLn *fastpath.Listener
+	if fast != nil {
+		// Each connection is read first by the fast path, with the same
+		// limits; anything it does not answer goes on to srv.
+		fastLn = fastpath.Listen(ln, fast, fastpath.Options{ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout})
+		ln = fastLn
+	}
 
 	schema, err := a.db.SchemaVersion(ctx)
 	if err != nil {
@@ -214,6 +227,11 @@ func serve(ctx context.Context, a *app, demo bool) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("HTTP shutdown did not finish in time", "err", err)
+	}
+	if fastLn != nil {
+		if err := fastLn.Shutdown(sctx); err != nil {
+			log.Warn("HTTP shutdown did not finish in time", "err", err)
+		}
 	}
 	stopBG()
 	wg.Wait()

@@ -46,11 +46,13 @@ func newWireHeaders(doc *feeds.Doc, contentType []string) *wireHeaders {
 // current. HEAD is answered by the same route (ServeMux matches GET
 // patterns for HEAD) without a body. The header values of the document
 // served last are kept, so that polls of a popular feed allocate little.
+// With the fast path on, the answers to the request's target are recorded
+// for it (see fast.go) the first time a document is served there.
 func (s *Site) feed(format feeds.Format) ui.HandlerFunc {
 	contentType := []string{format.ContentType()}
 	var last atomic.Pointer[wireHeaders]
 	return func(w http.ResponseWriter, r *http.Request) error {
-		doc, err := s.deps.Feeds.Get(r.Context(), format, r.URL.RawQuery)
+		doc, stamp, err := s.deps.Feeds.GetStamped(r.Context(), format, r.URL.RawQuery)
 		if err != nil {
 			return err
 		}
@@ -60,34 +62,47 @@ func (s *Site) feed(format feeds.Format) ui.HandlerFunc {
 			last.Store(wh)
 		}
 		h := w.Header()
-		h["Cache-Control"] = hdrCacheControl
-		h["Vary"] = hdrVary
-		body, etag, length := doc.Body, wh.etag, wh.length
-		gz := acceptsGzip(r.Header["Accept-Encoding"])
-		if gz {
-			body, etag, length = doc.Gzip, wh.gzipETag, wh.gzipLength
+		var base http.Header // the middleware's headers, for the fast path
+		if s.deps.Fast != nil && s.needsFastEntry(r, stamp) {
+			base = h.Clone()
 		}
-		h["Etag"] = etag
-		if notModified(r, doc) {
-			// RFC 9110 15.4.5: a 304 carries ETag, Vary and Cache-Control;
-			// Last-Modified adds nothing beside an ETag.
-			w.WriteHeader(http.StatusNotModified)
-			return nil
-		}
-		if wh.lastMod != nil {
-			h["Last-Modified"] = wh.lastMod
-		}
-		h["Content-Type"] = wh.ctyp
-		if gz {
-			h["Content-Encoding"] = hdrGzip
-		}
-		h["Content-Length"] = length
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
+		status, body := wh.set(h, acceptsGzip(r.Header["Accept-Encoding"]), notModified(r, doc))
+		w.WriteHeader(status)
+		if body != nil && r.Method != http.MethodHead {
 			_, _ = w.Write(body)
+		}
+		if base != nil {
+			s.recordFast(r, stamp, wh, base)
 		}
 		return nil
 	}
+}
+
+// set writes the headers of an answer of wh's document into h, gzip or
+// not, 304 or not, and returns its status and body (nil for 304). The
+// handler and the fast path's recorded answers both come from here.
+func (wh *wireHeaders) set(h http.Header, gz, notModified bool) (int, []byte) {
+	h["Cache-Control"] = hdrCacheControl
+	h["Vary"] = hdrVary
+	body, etag, length := wh.doc.Body, wh.etag, wh.length
+	if gz {
+		body, etag, length = wh.doc.Gzip, wh.gzipETag, wh.gzipLength
+	}
+	h["Etag"] = etag
+	if notModified {
+		// RFC 9110 15.4.5: a 304 carries ETag, Vary and Cache-Control;
+		// Last-Modified adds nothing beside an ETag.
+		return http.StatusNotModified, nil
+	}
+	if wh.lastMod != nil {
+		h["Last-Modified"] = wh.lastMod
+	}
+	h["Content-Type"] = wh.ctyp
+	if gz {
+		h["Content-Encoding"] = hdrGzip
+	}
+	h["Content-Length"] = length
+	return http.StatusOK, body
 }
 
 // notModified evaluates the preconditions of a GET or HEAD (RFC 9110 13.2.2):
@@ -95,7 +110,14 @@ func (s *Site) feed(format feeds.Format) ui.HandlerFunc {
 // If-Modified-Since against Last-Modified. Either ETag of the document
 // matches: the plain and gzip bodies are the same content.
 func notModified(r *http.Request, doc *feeds.Doc) bool {
-	if inm, ok := r.Header["If-None-Match"]; ok {
+	inm, ok := r.Header["If-None-Match"]
+	return unchanged(inm, ok, r.Header.Get("If-Modified-Since"), doc)
+}
+
+// unchanged is notModified on the header values: every If-None-Match
+// value (hasINM: the header is present) and the first If-Modified-Since.
+func unchanged(inm []string, hasINM bool, ims string, doc *feeds.Doc) bool {
+	if hasINM {
 		for _, v := range inm {
 			if etagListMatches(v, doc.ETag, doc.GzipETag) {
 				return true
@@ -103,7 +125,6 @@ func notModified(r *http.Request, doc *feeds.Doc) bool {
 		}
 		return false
 	}
-	ims := r.Header.Get("If-Modified-Since")
 	if ims == "" || doc.LastModified.IsZero() {
 		return false
 	}

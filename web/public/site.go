@@ -21,6 +21,7 @@ import (
 	"herald/releases"
 	"herald/store"
 	"herald/subscribers"
+	"herald/web/fastpath"
 	"herald/web/ui"
 	"herald/websub"
 )
@@ -68,6 +69,9 @@ type Deps struct {
 	Hub    *websub.Hub // POST /websub; nil leaves it out
 	// Media serves GET /media/{key}; nil leaves it out.
 	Media MediaFiles
+	// Fast receives the answers of feed requests for the connection-level
+	// fast path (HERALD_FEED_FASTPATH); nil: off.
+	Fast *fastpath.Cache
 }
 
 // Store reads what the newsroom shows; *store.DB is one.

@@ -117,10 +117,16 @@ func (m *httpMetrics) count(rm *routeMetrics, code int) {
 	c.Inc()
 }
 
-// Instrument counts requests by route pattern and status, observes their
-// latency, and logs each at debug level. The route is the ServeMux pattern
-// that matched ("GET /feed.rss"), so labels stay few whatever the URLs.
-func Instrument(reg prometheus.Registerer, log *slog.Logger, next http.Handler) http.Handler {
+// Metrics are the HTTP request metrics and the debug log of requests.
+type Metrics struct {
+	m     *httpMetrics
+	log   *slog.Logger
+	debug bool
+}
+
+// NewMetrics registers the request metrics with reg; requests are logged
+// to log at debug level.
+func NewMetrics(reg prometheus.Registerer, log *slog.Logger) *Metrics {
 	m := &httpMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_http_requests_total", Help: "HTTP requests by route and status code.",
@@ -132,7 +138,31 @@ func Instrument(reg prometheus.Registerer, log *slog.Logger, next http.Handler) 
 	}
 	m.routes.Store(&map[string]*routeMetrics{})
 	reg.MustRegister(m.requests, m.latency)
-	debug := log.Enabled(context.Background(), slog.LevelDebug)
+	return &Metrics{m: m, log: log, debug: log.Enabled(context.Background(), slog.LevelDebug)}
+}
+
+// Observe counts one request of route (a ServeMux pattern, "unmatched"
+// when none) answered with status in d, and logs it at debug level: what
+// Instrument does for each request, for requests answered outside
+// net/http (the feed fast path).
+func (x *Metrics) Observe(method, route string, status int, d time.Duration) {
+	rm := x.m.route(route)
+	x.m.count(rm, status)
+	rm.latency.Observe(d.Seconds())
+	if x.debug {
+		x.log.Debug("request", "method", method, "route", route, "status", status, "duration", d)
+	}
+}
+
+// Instrument counts requests by route pattern and status, observes their
+// latency, and logs each at debug level. The route is the ServeMux pattern
+// that matched ("GET /feed.rss"), so labels stay few whatever the URLs.
+func Instrument(reg prometheus.Registerer, log *slog.Logger, next http.Handler) http.Handler {
+	return NewMetrics(reg, log).Instrument(next)
+}
+
+// Instrument is the middleware that observes every request of next.
+func (x *Metrics) Instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -141,13 +171,7 @@ func Instrument(reg prometheus.Registerer, log *slog.Logger, next http.Handler) 
 		if route == "" {
 			route = "unmatched"
 		}
-		d := time.Since(start)
-		rm := m.route(route)
-		m.count(rm, rec.status)
-		rm.latency.Observe(d.Seconds())
-		if debug {
-			log.Debug("request", "method", r.Method, "route", route, "status", rec.status, "duration", d)
-		}
+		x.Observe(r.Method, route, rec.status, time.Since(start))
 	})
 }
 
