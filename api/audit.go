@@ -57,26 +57,35 @@ func auditQueryOf(q map[string][]string) (store.AuditQuery, error) {
 	if out.Action != "" && !audit.ValidAction(out.Action) {
 		return out, badRequest("action", "action must look like release.publish, or release.* for every release action")
 	}
+	err := readLogPage(get, &out.BeforeID, &out.Limit, namedTime{"since", &out.Since}, namedTime{"until", &out.Until})
+	return out, err
+}
+
+// namedTime is a query parameter holding an RFC 3339 time.
+type namedTime struct {
+	name string
+	dst  *time.Time
+}
+
+// readLogPage reads what every newest-first log (audit, bounces) is paged
+// and bounded by: its times, cursor (the last id of the previous page) and
+// limit.
+func readLogPage(get func(string) string, before *int64, limit *int, times ...namedTime) error {
 	var err error
-	for _, f := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &out.Since}, {"until", &out.Until}} {
+	for _, f := range times {
 		if v := get(f.name); v != "" {
 			if *f.dst, err = time.Parse(time.RFC3339, v); err != nil {
-				return out, badRequest(f.name, f.name+" must be an RFC 3339 time such as 2026-01-31T00:00:00Z")
+				return badRequest(f.name, f.name+" must be an RFC 3339 time such as 2026-01-31T00:00:00Z")
 			}
 		}
 	}
 	if c := get("cursor"); c != "" {
-		if out.BeforeID, err = strconv.ParseInt(c, 10, 64); err != nil || out.BeforeID <= 0 {
-			return out, badRequest("cursor", "cursor is malformed; pass next_cursor from a previous page")
+		if *before, err = strconv.ParseInt(c, 10, 64); err != nil || *before <= 0 {
+			return badRequest("cursor", "cursor is malformed; pass next_cursor from a previous page")
 		}
 	}
-	if out.Limit, err = parseLimit(get("limit")); err != nil {
-		return out, err
-	}
-	return out, nil
+	*limit, err = parseLimit(get("limit"))
+	return err
 }
 
 // listAudit: GET /api/v1/audit (SPEC 7.3), newest first.

@@ -51,21 +51,8 @@ func bounceQueryOf(q map[string][]string) (store.BounceQuery, error) {
 	if out.Source != "" && !slices.Contains(store.BounceSources, out.Source) {
 		return out, badRequest("source", "source must be smtp, mailbox, ses, postmark, sendgrid or mailgun")
 	}
-	var err error
-	if v := get("since"); v != "" {
-		if out.Since, err = time.Parse(time.RFC3339, v); err != nil {
-			return out, badRequest("since", "since must be an RFC 3339 time such as 2026-01-31T00:00:00Z")
-		}
-	}
-	if c := get("cursor"); c != "" {
-		if out.BeforeID, err = strconv.ParseInt(c, 10, 64); err != nil || out.BeforeID <= 0 {
-			return out, badRequest("cursor", "cursor is malformed; pass next_cursor from a previous page")
-		}
-	}
-	if out.Limit, err = parseLimit(get("limit")); err != nil {
-		return out, err
-	}
-	return out, nil
+	err := readLogPage(get, &out.BeforeID, &out.Limit, namedTime{"since", &out.Since})
+	return out, err
 }
 
 // listBounces: GET /api/v1/bounces (SPEC 8.3), newest first.

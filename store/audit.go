@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -58,24 +59,11 @@ func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 	} else if q.Action != "" {
 		where, args = append(where, "action = ?"), append(args, q.Action)
 	}
-	if !q.Since.IsZero() {
-		where, args = append(where, "at >= ?"), append(args, ms(q.Since))
-	}
 	if !q.Until.IsZero() {
 		where, args = append(where, "at <= ?"), append(args, ms(q.Until))
 	}
-	if q.BeforeID > 0 {
-		where, args = append(where, "id < ?"), append(args, q.BeforeID)
-	}
-	s := "SELECT id, at, actor, actor_kind, action, target, ip, details FROM audit_log"
-	if len(where) > 0 {
-		s += " WHERE " + strings.Join(where, " AND ")
-	}
-	s += " ORDER BY id DESC"
-	if q.Limit > 0 {
-		s += fmt.Sprintf(" LIMIT %d", q.Limit)
-	}
-	rows, err := db.read.QueryContext(ctx, s, args...)
+	rows, err := db.logPage(ctx, "SELECT id, at, actor, actor_kind, action, target, ip, details FROM audit_log",
+		where, args, logPageQuery{Since: q.Since, BeforeID: q.BeforeID, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("store: list audit: %w", err)
 	}
@@ -91,4 +79,30 @@ func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// logPageQuery is what every newest-first log (audit, bounces) is paged by.
+type logPageQuery struct {
+	Since    time.Time // entries at or after it; zero: all
+	BeforeID int64     // the next page: ids below it
+	Limit    int
+}
+
+// logPage runs selectFrom (a SELECT of a table with id and at columns)
+// with the conditions where (their args), q's, newest first.
+func (db *DB) logPage(ctx context.Context, selectFrom string, where []string, args []any, q logPageQuery) (*sql.Rows, error) {
+	if !q.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, ms(q.Since))
+	}
+	if q.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, q.BeforeID)
+	}
+	if len(where) > 0 {
+		selectFrom += " WHERE " + strings.Join(where, " AND ")
+	}
+	selectFrom += " ORDER BY id DESC"
+	if q.Limit > 0 {
+		selectFrom += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	return db.read.QueryContext(ctx, selectFrom, args...)
 }

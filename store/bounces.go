@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -155,21 +154,8 @@ func (db *DB) ListBounces(ctx context.Context, q BounceQuery) ([]Bounce, error) 
 	if q.Source != "" {
 		where, args = append(where, "source = ?"), append(args, q.Source)
 	}
-	if !q.Since.IsZero() {
-		where, args = append(where, "at >= ?"), append(args, ms(q.Since))
-	}
-	if q.BeforeID > 0 {
-		where, args = append(where, "id < ?"), append(args, q.BeforeID)
-	}
-	s := "SELECT id, at, subscriber_id, email, kind, source, message_id, diagnostic FROM bounces"
-	if len(where) > 0 {
-		s += " WHERE " + strings.Join(where, " AND ")
-	}
-	s += " ORDER BY id DESC"
-	if q.Limit > 0 {
-		s += fmt.Sprintf(" LIMIT %d", q.Limit)
-	}
-	rows, err := db.read.QueryContext(ctx, s, args...)
+	rows, err := db.logPage(ctx, "SELECT id, at, subscriber_id, email, kind, source, message_id, diagnostic FROM bounces",
+		where, args, logPageQuery{Since: q.Since, BeforeID: q.BeforeID, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("store: list bounces: %w", err)
 	}
