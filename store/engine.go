@@ -37,6 +37,9 @@ type engine struct {
 	// deferFlush, run first in a transaction, lets its commit return
 	// before the write-ahead log reaches the disk (see Tx.DeferFlush).
 	deferFlush string
+	// flushLog, committed as a transaction of its own, returns once the
+	// log is on disk up to it (see DB.FlushLog); "" where every commit is.
+	flushLog string
 	// skipLocked ends the outbox claim's SELECT: rows that another
 	// instance is claiming are passed over, not waited for.
 	skipLocked string

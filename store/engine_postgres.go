@@ -28,6 +28,7 @@ func postgresEngine() *engine {
 		retryConflicts: true,
 		forUpdate:      " FOR UPDATE",
 		deferFlush:     "SET LOCAL synchronous_commit = off",
+		flushLog:       "SELECT txid_current()", // a transaction id makes the commit write, and wait for, the log
 		skipLocked:     " FOR UPDATE SKIP LOCKED",
 		// 13 parameters a row; PostgreSQL takes up to 65,535 a statement,
 		// and fewer, larger statements mean fewer round trips.

@@ -86,3 +86,10 @@ func (db *DB) IntForTest(ctx context.Context, q string) (int, error) {
 	err := db.read.QueryRowContext(ctx, q).Scan(&n)
 	return n, err
 }
+
+// StringForTest runs a query that returns one string, in the transaction.
+func (tx *Tx) StringForTest(ctx context.Context, q string) (string, error) {
+	var s string
+	err := tx.tx.QueryRowContext(ctx, q).Scan(&s)
+	return s, err
+}

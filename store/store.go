@@ -163,11 +163,11 @@ func (tx *Tx) DeferFlush(ctx context.Context) error {
 // ones included, is on disk: an ordinary commit that writes a log record
 // (taking a transaction id is enough) waits for the log up to itself.
 func (db *DB) FlushLog(ctx context.Context) error {
-	if db.e.deferFlush == "" {
+	if db.e.flushLog == "" {
 		return nil
 	}
 	return db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.tx.ExecContext(ctx, "SELECT txid_current()")
+		_, err := tx.tx.ExecContext(ctx, db.e.flushLog)
 		return err
 	})
 }
