@@ -112,44 +112,46 @@ func (s *Service) RunDigest(ctx context.Context, req DigestRequest) (DigestResul
 }
 
 // digestPass is one walk over subscribers: a scheduled run's time zone at
-// its period, or a staff run's every zone (periodOf).
+// its period, or a staff run's every zone (zones).
 type digestPass struct {
 	tz     string
 	period time.Time // a staff run: now, later than every zone's period
 	staff  bool      // record the period only for those who get a digest
-	// periodOf, for a staff run, is the current period in a time zone; a
-	// subscriber who had that period's digest is passed over.
-	periodOf func(tz string) time.Time
-	zones    map[string]time.Time // the periods periodOf knows, for the query
+	// zones, for a staff run, holds the current period of each time zone
+	// seen (periodFor); a subscriber who had their zone's period's digest
+	// is passed over. nil for a scheduled run.
+	zones map[string]time.Time
+	sched cron.Schedule
+}
+
+// periodFor is the current period in tz of a staff run, computed once per
+// zone (a zone that does not load keeps the run's time).
+func (p digestPass) periodFor(tz string) time.Time {
+	if period, ok := p.zones[tz]; ok {
+		return period
+	}
+	period := p.period
+	if loc, err := time.LoadLocation(tz); err == nil {
+		if f := prevFire(p.sched, p.period, loc); !f.IsZero() {
+			period = f
+		}
+	}
+	p.zones[tz] = period
+	return period
 }
 
 // staffPass returns the pass of a staff run: one walk over the cadence's
 // active subscribers of every time zone, each at the current period in
 // their own zone. (One pass per time zone rewrote every page of the
 // subscribers table once per zone: each zone's subscribers are spread
-// over all of it.)
+// over all of it.) The zones known now get their period in the query,
+// which then passes over those who had it; a zone first seen during the
+// walk is judged in Go.
 func (s *Service) staffPass(ctx context.Context, cadence string, sched cron.Schedule, now time.Time) (digestPass, error) {
-	periods := map[string]time.Time{}
-	p := digestPass{period: now, staff: true, zones: periods}
-	p.periodOf = func(tz string) time.Time {
-		if p, ok := periods[tz]; ok {
-			return p
-		}
-		period := now
-		if loc, err := time.LoadLocation(tz); err == nil {
-			if p := prevFire(sched, now, loc); !p.IsZero() {
-				period = p
-			}
-		}
-		periods[tz] = period
-		return period
-	}
-	// The zones known now get their period in the query, which then
-	// passes over those who had it; a zone first seen during the walk is
-	// judged in Go (periodOf).
+	p := digestPass{period: now, staff: true, zones: map[string]time.Time{}, sched: sched}
 	tzs, err := s.db.DigestTimezones(ctx, cadence)
 	for _, tz := range tzs {
-		p.periodOf(tz)
+		p.periodFor(tz)
 	}
 	return p, err
 }
@@ -198,8 +200,8 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 		for i := range aud {
 			a := &aud[i]
 			period := p.period
-			if p.periodOf != nil {
-				if period = p.periodOf(a.Timezone); !a.DigestPeriod.Before(period) {
+			if p.zones != nil {
+				if period = p.periodFor(a.Timezone); !a.DigestPeriod.Before(period) {
 					continue // had this period's digest
 				}
 			}
