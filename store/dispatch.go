@@ -40,11 +40,13 @@ type AudienceFilter struct {
 	ZoneDue map[string]time.Time
 	AfterID int64 // keyset pagination by id
 	Limit   int
-	// Lock locks the batch's rows until the transaction ends (PostgreSQL;
-	// SQLite's write transactions are exclusive anyway): a digest run moves
+	// Lock makes the batch wait for, and then exclude, every other locked
+	// batch until its transaction ends (PostgreSQL's digest lock; SQLite's
+	// write transactions are exclusive anyway): a digest run moves
 	// watermarks, and a second run at the same time (a staff run beside the
-	// schedule) must wait for this batch and then find it done. Alerts
-	// need no lock: their idempotency keys already make them once only.
+	// schedule, another instance) must wait for this batch and then find
+	// it done. Alerts need no lock: their idempotency keys already make
+	// them once only.
 	Lock bool
 }
 
@@ -101,10 +103,18 @@ func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Au
 		args = append(args, ms(f.DueFor))
 	}
 	q += " ORDER BY id LIMIT ?"
-	if f.Lock {
-		q += e.forUpdate
-	}
 	args = append(args, f.Limit)
+	if f.Lock && e.digestLock != "" {
+		// Taken before the read: under READ COMMITTED the SELECT below then
+		// sees the watermarks of every batch that held the lock before.
+		rows, err := c.QueryContext(ctx, e.digestLock)
+		if err == nil {
+			err = rows.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: audience: digest lock: %w", err)
+		}
+	}
 	rows, err := c.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: audience: %w", err)

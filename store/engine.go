@@ -40,6 +40,11 @@ type engine struct {
 	// flushLog, committed as a transaction of its own, returns once the
 	// log is on disk up to it (see DB.FlushLog); "" where every commit is.
 	flushLog string
+	// digestLock, run in a digest batch's transaction before it reads its
+	// subscribers, makes digest batches of every run and instance take
+	// turns (a lock held until the transaction ends); "" where write
+	// transactions are exclusive anyway (SQLite).
+	digestLock string
 	// skipLocked ends the outbox claim's SELECT: rows that another
 	// instance is claiming are passed over, not waited for.
 	skipLocked string

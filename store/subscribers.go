@@ -490,6 +490,11 @@ func (tx *Tx) DeleteSubscriber(ctx context.Context, id int64) error {
 	if _, err := tx.tx.ExecContext(ctx, "UPDATE bounces SET email = '' WHERE subscriber_id = ?", id); err != nil {
 		return fmt.Errorf("store: delete subscriber %d: %w", id, err)
 	}
+	// The outbox keeps its rows without the id (PostgreSQL has no foreign
+	// key there: migration 0018).
+	if _, err := tx.tx.ExecContext(ctx, "UPDATE outbox SET subscriber_id = NULL WHERE subscriber_id = ?", id); err != nil {
+		return fmt.Errorf("store: delete subscriber %d: %w", id, err)
+	}
 	res, err := tx.tx.ExecContext(ctx, "DELETE FROM subscribers WHERE id = ?", id)
 	if err != nil {
 		return fmt.Errorf("store: delete subscriber %d: %w", id, err)

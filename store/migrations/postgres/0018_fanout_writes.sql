@@ -1,0 +1,12 @@
+-- Cheaper writes for a fan-out of a million messages (SPEC 13).
+-- The outbox's foreign key to subscribers ran a lookup and a row lock
+-- (FOR KEY SHARE) on the subscriber for every queued message: a million
+-- locks written into subscriber rows by one alert. DeleteSubscriber now
+-- clears outbox.subscriber_id itself, and the mailer drops a row whose
+-- subscriber is gone ("recipient erased"), so nothing relied on it.
+ALTER TABLE outbox DROP CONSTRAINT IF EXISTS outbox_subscriber_id_fkey;
+-- A digest run moves the watermark of every subscriber it reaches. Those
+-- columns are in no index, so with room left on each page PostgreSQL
+-- rewrites the row in place (a HOT update) instead of adding an entry to
+-- each of the table's indexes. Pages written from now on keep that room.
+ALTER TABLE subscribers SET (fillfactor = 60);
