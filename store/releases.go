@@ -319,9 +319,16 @@ func (f ReleaseFilter) where() ([]string, []any, error) {
 		where = append(where, "EXISTS (SELECT 1 FROM release_topics t WHERE t.release_id = r.id AND "+in("t.topic", f.Topics)+")")
 	}
 	if len(f.Regions) > 0 {
-		cond := "EXISTS (SELECT 1 FROM release_regions g WHERE g.release_id = r.id AND " + in("g.region", f.Regions) + ")"
-		if f.GlobalInRegions {
-			cond = "(" + cond + " OR NOT EXISTS (SELECT 1 FROM release_regions g2 WHERE g2.release_id = r.id))"
+		var cond string
+		if !f.GlobalInRegions {
+			cond = "EXISTS (SELECT 1 FROM release_regions g WHERE g.release_id = r.id AND " + in("g.region", f.Regions) + ")"
+		} else {
+			// In one of the regions, or in none (global): one look at the
+			// release's regions. Written as "EXISTS ... OR NOT EXISTS",
+			// PostgreSQL hashed every release_regions row of the regions
+			// before listing 21 releases (0.13 s at 100,000 releases).
+			cond = "COALESCE((SELECT MAX(CASE WHEN " + in("g.region", f.Regions) +
+				" THEN 1 ELSE 0 END) FROM release_regions g WHERE g.release_id = r.id), 1) = 1"
 		}
 		where = append(where, cond)
 	}

@@ -123,8 +123,8 @@ type searchSQL struct {
 	snippets          string
 	matchText         func(terms []string) string
 	// byDate, when set, is the condition (one ?: the match text) that
-	// replaces from+match for a search newest first.
-	byDate string
+	// replaces from+match for a search newest first, on byDateFrom.
+	byDate, byDateFrom string
 	// window is the statement ranking the newest rankWindow matches, %s
 	// the conditions and %s the relevance expression: ranking every
 	// match of a word found in half of the releases cost seconds.
@@ -132,7 +132,7 @@ type searchSQL struct {
 }
 
 // rankWindow is how many of the newest matches a ranked search ranks.
-const rankWindow = 2000
+const rankWindow = 1000
 
 // sqliteSearch: FTS5 over the releases table (content='releases'), BM25
 // with a word of the title worth ten of the body and a summary's four.
@@ -145,8 +145,10 @@ var sqliteSearch = searchSQL{
 	rank:  "-bm25(releases_fts, 10.0, 4.0, 1.0)",
 	// Newest first: the matching ids form a set, and releases are walked
 	// by date until a page is full (a common word fills it at once, a rare
-	// one has a small set).
-	byDate: "r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?)",
+	// one has a small set). Left to itself SQLite looks every match up in
+	// releases and sorts them: 0.3 s for a word in 60,000 releases.
+	byDate:     "r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?)",
+	byDateFrom: "releases r INDEXED BY releases_published",
 	// FTS5 yields matches by rowid, newest last, so the window is read
 	// backwards without sorting and BM25 runs for its rows only.
 	window: `SELECT id FROM (SELECT r.id AS id, r.published_at AS published_at, %[2]s AS score FROM ` +
@@ -239,7 +241,7 @@ func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
 		}
 	case s.byDate != "":
 		where = append([]string{s.byDate}, where...)
-		sqlText = "SELECT r.id FROM releases r WHERE " + strings.Join(where, " AND ") + " ORDER BY r.published_at DESC, r.id DESC"
+		sqlText = "SELECT r.id FROM " + s.byDateFrom + " WHERE " + strings.Join(where, " AND ") + " ORDER BY r.published_at DESC, r.id DESC"
 	default:
 		where = append([]string{s.match}, where...)
 		sqlText = "SELECT r.id FROM " + s.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY r.published_at DESC, r.id DESC"

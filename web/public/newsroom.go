@@ -291,16 +291,28 @@ func (s *Site) termHead(tax *releases.Taxonomy, k listingKind, lang string) (*te
 
 // findReleases runs the archive's or search's query: by date with keyset
 // cursors, or by rank with offset cursors. It returns one page of cards
-// and the cursor of the next page ("" on the last).
+// and the cursor of the next page ("" on the last), from the cache of the
+// current releases version when another visitor asked the same.
 func (s *Site) findReleases(ctx context.Context, tax *releases.Taxonomy, a *archiveQuery, ranked bool, lang string) ([]releaseCard, string, error) {
+	if a.cursor != nil && ranked != (a.cursor.kind == cursorRank) {
+		return nil, "", &ui.Error{Status: http.StatusBadRequest, Code: ui.CodeBadRequest, Msg: "This page link (cursor) belongs to another list.", Field: "cursor"}
+	}
+	return s.lists.get(s.deps.Releases.Version(), listKey(a, ranked, lang), func() ([]releaseCard, string, error) {
+		// Shared by every visitor waiting for it: one leaving does not
+		// cancel it for the others.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), listQueryTimeout)
+		defer cancel()
+		return s.queryReleases(ctx, tax, a, ranked, lang)
+	})
+}
+
+// queryReleases is findReleases without the cache.
+func (s *Site) queryReleases(ctx context.Context, tax *releases.Taxonomy, a *archiveQuery, ranked bool, lang string) ([]releaseCard, string, error) {
 	f := a.storeFilter(tax, s.deps.Releases.Now())
 	var hits []store.SearchHit
 	var err error
 	offset := 0
 	if a.cursor != nil {
-		if ranked != (a.cursor.kind == cursorRank) {
-			return nil, "", &ui.Error{Status: http.StatusBadRequest, Code: ui.CodeBadRequest, Msg: "This page link (cursor) belongs to another list.", Field: "cursor"}
-		}
 		if ranked {
 			offset = a.cursor.offset
 		} else {

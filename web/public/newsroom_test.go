@@ -1,6 +1,7 @@
 package public
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -8,8 +9,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"herald/store"
 )
 
 // These tests run against the public server over real HTTP, on the engine
@@ -441,5 +445,98 @@ func TestSitemapAndRobots(t *testing.T) {
 	s.do(t, "GET", "/sitemap.xml?page=7") // never a 500
 	if r, _ := s.do(t, "GET", "/sitemap.xml?page=7"); r.StatusCode != 404 {
 		t.Errorf("sitemap page past the end: %d", r.StatusCode)
+	}
+}
+
+// countingStore counts the searches that reach the database.
+type countingStore struct {
+	Store
+	mu       sync.Mutex
+	searches int
+	gate     chan struct{} // when set, each search waits for it
+}
+
+func (c *countingStore) SearchReleases(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
+	c.mu.Lock()
+	c.searches++
+	gate := c.gate
+	c.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return c.Store.SearchReleases(ctx, q)
+}
+
+func (c *countingStore) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.searches
+}
+
+// A page of results is kept for the current releases version: the same
+// search again runs no query, a change of releases makes it run again, and
+// visitors asking the same page at once wait for one query.
+func TestSearch_CachedPerReleasesVersion(t *testing.T) {
+	s := newsroomSite(t)
+	c := &countingStore{Store: s.site.deps.Store}
+	s.site.deps.Store = c
+	if got := listed(s.get(t, "/search?q=evacuation", 200)); len(got) != 3 {
+		t.Fatalf("search evacuation = %v", got)
+	}
+	_ = s.get(t, "/search?q=EVACUATION!", 200) // the same words
+	if n := c.count(); n != 1 {
+		t.Fatalf("two identical searches ran %d queries, want 1", n)
+	}
+	// Another language of the page's dates, another page of results, other
+	// filters: other entries.
+	if resp, _ := s.do(t, "GET", "/search?q=evacuation", "Accept-Language", "fr"); resp.StatusCode != 200 {
+		t.Fatalf("search in French: %d", resp.StatusCode)
+	}
+	_ = s.get(t, "/search?q=evacuation&lang=fr", 200)
+	_ = s.get(t, "/releases?q=evacuation", 200)
+	if n := c.count(); n != 4 {
+		t.Fatalf("four different lists ran %d queries, want 4", n)
+	}
+	// A new release is found at once.
+	in := releasesInput("Evacuation flights resume")
+	in.PublishedAt = feedStr(siteT0.Add(-time.Minute).Format(time.RFC3339))
+	s.add(t, in)
+	if got := listed(s.get(t, "/search?q=evacuation", 200)); len(got) != 4 || !slices.Contains(got, "evacuation-flights-resume") {
+		t.Fatalf("after a new release, search evacuation = %v", got)
+	}
+	if n := c.count(); n != 5 {
+		t.Fatalf("the search after a change ran %d queries in all, want 5", n)
+	}
+	// Ten visitors at once, one query.
+	gate := make(chan struct{})
+	c.mu.Lock()
+	c.gate = gate
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	pages := make([][]string, 10)
+	for i := range pages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, body := s.do(t, "GET", "/search?q=families")
+			if resp.StatusCode == 200 {
+				pages[i] = listed(string(body))
+			}
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.count() < 6 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the others reach the cache and wait
+	close(gate)
+	wg.Wait()
+	if n := c.count(); n != 6 {
+		t.Fatalf("ten visitors asking the same search at once ran %d queries, want 1", n-5)
+	}
+	for i, p := range pages {
+		if len(p) == 0 || !slices.Equal(p, pages[0]) {
+			t.Fatalf("visitor %d got %v, visitor 0 %v", i, p, pages[0])
+		}
 	}
 }

@@ -90,6 +90,7 @@ type Site struct {
 	errs     *ui.Errors
 	subLimit *ui.IPLimiter
 	index    indexCache
+	lists    listCache
 	cursors  cursorCodec
 	sitemap  docCache
 }
