@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strconv"
+	"sync"
 	"strings"
 	"time"
 
@@ -93,8 +94,9 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 	if req.Audience == AudienceImmediate {
 		cadences = []string{CadenceImmediate}
 	}
+	var mu sync.Mutex // batches may be written at once: res is shared
 	if err := s.fanOut(ctx, cadences, func(aud []store.Audience) error {
-		return s.alertBatch(ctx, set, &res, req.DryRun, req.Origin, aud, now)
+		return s.alertBatch(ctx, set, &mu, &res, req.DryRun, req.Origin, aud, now)
 	}); err != nil {
 		return res, err
 	}
@@ -117,7 +119,10 @@ func (s *Service) Alert(ctx context.Context, req AlertRequest) (AlertResult, err
 
 // fanOut reads the active subscribers of cadences (all when empty) in
 // batches of batchSize, by id, and hands each batch to write. The next
-// batch is read while write handles this one, on its own connection.
+// batch is read while write handles this one, on its own connection; where
+// the database takes several writers at once (PostgreSQL), that many
+// batches are written at once, so that herald prepares one while the
+// server stores another. write must then be safe for concurrent use.
 func (s *Service) fanOut(ctx context.Context, cadences []string, write func([]store.Audience) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -142,22 +147,38 @@ func (s *Service) fanOut(ctx context.Context, cadences []string, write func([]st
 			after = aud[len(aud)-1].ID
 		}
 	}()
-	for b := range next {
-		if b.err != nil {
-			return b.err
+	writers := max(1, s.db.Writers())
+	errs := make(chan error, writers)
+	for range writers {
+		go func() {
+			for b := range next {
+				err := b.err
+				if err == nil && len(b.aud) > 0 {
+					err = write(b.aud)
+				}
+				if err != nil {
+					cancel() // the reader and the other writers stop
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range writers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
 		}
-		if len(b.aud) == 0 {
-			return nil
-		}
-		if err := write(b.aud); err != nil {
-			return err
-		}
+	}
+	if first != nil {
+		return first
 	}
 	return ctx.Err()
 }
 
 // alertBatch queues the alert for one batch of subscribers.
-func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertResult, dry bool, origin string,
+func (s *Service) alertBatch(ctx context.Context, set *releaseSet, mu *sync.Mutex, res *AlertResult, dry bool, origin string,
 	aud []store.Audience, now time.Time) error {
 	var added int
 	byCadence, byLanguage := map[string]int{}, map[string]int{}
@@ -220,6 +241,8 @@ func (s *Service) alertBatch(ctx context.Context, set *releaseSet, res *AlertRes
 	if err != nil {
 		return err
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	res.Recipients += added
 	for k, v := range byCadence {
 		res.ByCadence[k] += v

@@ -53,6 +53,11 @@ type engine struct {
 	// media_blobs table (see media_blobs.go).
 	blobFiles bool
 
+	// writers is how many write transactions of one bulk job (an alert's
+	// fan-out) usefully run at once: one where writes are serialized
+	// (SQLite), more where the server runs them side by side.
+	writers int
+
 	// enqueueChunk is how many outbox rows one INSERT statement carries.
 	enqueueChunk int
 
@@ -101,6 +106,10 @@ func engineFor(dsn string) *engine {
 func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
+
+// Writers is how many write transactions of one bulk job usefully run at
+// once on this database: 1 on SQLite, whose writes take turns.
+func (db *DB) Writers() int { return db.e.writers }
 
 // Engine names the database engine: "sqlite" or "postgres".
 func (db *DB) Engine() string { return db.e.name }

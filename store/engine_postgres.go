@@ -37,6 +37,8 @@ func postgresEngine() *engine {
 		// 13 parameters a row; PostgreSQL takes up to 65,535 a statement,
 		// and fewer, larger statements mean fewer round trips.
 		enqueueChunk: 1000,
+		// Two: herald prepares a batch while the server stores another.
+		writers: 2,
 		listTables: `SELECT table_name FROM information_schema.tables
 	WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
 		afterCopy: postgresAfterCopy,

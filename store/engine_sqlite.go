@@ -27,6 +27,7 @@ func sqliteEngine() *engine {
 		isRetryable:    func(error) bool { return false },
 		blobFiles:      true,
 		enqueueChunk:   64, // one statement per row costs more than the row itself
+		writers:        1,  // one writer at a time: a second would only wait
 		// Ordinary tables only: a full-text index (virtual table) and its
 		// shadow tables are rebuilt from the rows, not data of their own.
 		listTables: `SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
