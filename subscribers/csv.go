@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"herald/store"
@@ -137,26 +138,60 @@ func (s *Service) importCSV(ctx context.Context, r io.Reader, opts ImportOptions
 		for range batches { // wait until the reader stopped reading r
 		}
 	}()
+	w := newBatchWriters(rctx, s.db.Writers(), cancel)
+	var mu sync.Mutex            // res, shared by the writers
+	var recent []map[string]bool // the addresses of the batches that may be in flight
 	for b := range batches {
+		mu.Lock()
 		for _, f := range b.fails {
 			res.fail(f.line, f.err)
 		}
+		mu.Unlock()
 		if len(b.rows) > 0 {
-			if err := s.importBatch(ctx, b.rows, opts.Consent, &res); err != nil {
-				return res, err
+			// A batch with an address of a batch that may still be in
+			// flight waits for it: the later row of a file wins, as in one
+			// pass.
+			keys := make(map[string]bool, len(b.rows))
+			overlap := false
+			for _, r := range b.rows {
+				k := store.AddressKey(r.email)
+				keys[k] = true
+				for _, m := range recent {
+					overlap = overlap || m[k]
+				}
 			}
-			if opts.Progress != nil {
-				opts.Progress(res)
+			if recent = append(recent, keys); len(recent) > w.n-1 {
+				recent = recent[1:]
 			}
+			rows := b.rows
+			w.start(overlap, func() error {
+				var one ImportResult
+				if err := s.importBatch(rctx, rows, opts.Consent, &one); err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				res.Added, res.Updated, res.Skipped = res.Added+one.Added, res.Updated+one.Updated, res.Skipped+one.Skipped
+				if opts.Progress != nil {
+					opts.Progress(res)
+				}
+				return nil
+			})
 		}
 		if b.stop != nil {
 			// The input stopped (cut short, a row over MaxCSVRow): what was
 			// read before stays imported; say where it stopped.
+			if err := w.wait(); err != nil {
+				return res, err
+			}
 			if err := s.db.FlushLog(ctx); err != nil {
 				return res, err
 			}
 			return res, &ReadError{Line: b.stopLine, Result: res, Err: b.stop}
 		}
+	}
+	if err := w.wait(); err != nil {
+		return res, err
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err
@@ -168,6 +203,81 @@ func (s *Service) importCSV(ctx context.Context, r io.Reader, opts ImportOptions
 	}
 	s.log.Info("subscribers imported", "added", res.Added, "updated", res.Updated, "skipped", res.Skipped, "errors", len(res.Errors)+res.ErrorsOmitted)
 	return res, nil
+}
+
+// batchWriters writes an import's batches, up to n at once where the
+// database takes several writers (PostgreSQL), in order otherwise. Batch
+// k never starts before batch k-n has finished, so at most n consecutive
+// batches are in flight, and a batch started with after set waits for all
+// of those before it.
+type batchWriters struct {
+	ctx    context.Context
+	n      int
+	cancel func()
+	slots  chan struct{}
+	done   []chan struct{} // of the last n batches started, oldest first
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error
+}
+
+func newBatchWriters(ctx context.Context, n int, cancel func()) *batchWriters {
+	n = max(1, n)
+	return &batchWriters{ctx: ctx, n: n, cancel: cancel, slots: make(chan struct{}, n)}
+}
+
+// start runs write once a slot is free (and, with after, once the previous
+// batch finished). The first error cancels the import's context.
+func (w *batchWriters) start(after bool, write func() error) {
+	var waits []chan struct{}
+	if after {
+		waits = append(waits, w.done...)
+	}
+	if len(w.done) == w.n {
+		waits, w.done = append(waits, w.done[0]), w.done[1:]
+	}
+	mine := make(chan struct{})
+	w.done = append(w.done, mine)
+	select {
+	case w.slots <- struct{}{}:
+	case <-w.ctx.Done():
+		close(mine)
+		return
+	}
+	w.wg.Add(1)
+	go func() {
+		defer func() {
+			close(mine)
+			<-w.slots
+			w.wg.Done()
+		}()
+		for _, c := range waits {
+			select {
+			case <-c:
+			case <-w.ctx.Done():
+				return
+			}
+		}
+		if w.ctx.Err() != nil {
+			return
+		}
+		if err := write(); err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+			w.cancel()
+		}
+	}()
+}
+
+// wait waits for every batch started and returns the first error.
+func (w *batchWriters) wait() error {
+	w.wg.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 // parsedBatch is up to ImportBatch valid rows, the rows before them that

@@ -212,3 +212,66 @@ func TestImport_ManyBatches(t *testing.T) {
 		t.Fatalf("list: %d items, cursor %q, %v", len(page.Items), page.NextCursor, err)
 	}
 }
+
+// Batches may be written side by side (PostgreSQL): an address in several
+// batches still ends with its last row, as in one pass over the file, and
+// the counts are those of one pass.
+func TestImport_LaterRowWinsAcrossBatches(t *testing.T) {
+	f := newFixture(t)
+	var b strings.Builder
+	b.WriteString("email,language,cadence\n")
+	// Addresses new to the database in the last rows of one batch and the
+	// first rows of the next: both batches would insert them.
+	const edge = 50
+	for i := 0; i < 4*ImportBatch; i++ {
+		lang, email := "en", fmt.Sprintf("more%d@example.org", i)
+		if j := i % ImportBatch; j >= ImportBatch-edge {
+			lang, email = "fr", fmt.Sprintf("edge%d-%d@example.org", i/ImportBatch, j-(ImportBatch-edge))
+		} else if j < edge && i >= ImportBatch {
+			lang, email = "ar", fmt.Sprintf("edge%d-%d@example.org", i/ImportBatch-1, j)
+		}
+		fmt.Fprintf(&b, "%s,%s,weekly\n", email, lang)
+	}
+	// One address on the last row of each batch and the second of the next.
+	langs := []string{"fr", "es", "ar", "en"}
+	rows := 5*ImportBatch + 3
+	for i := 0; i < rows; i++ {
+		email, lang := fmt.Sprintf("user%d@example.org", i), "en"
+		if i%ImportBatch == ImportBatch-1 || i%ImportBatch == 1 {
+			email, lang = "Shared@Example.org", langs[(i/ImportBatch)%len(langs)]
+		}
+		fmt.Fprintf(&b, "%s,%s,weekly\n", email, lang)
+	}
+	fmt.Fprintf(&b, "shared@example.org,es,daily\n") // the very last row
+	res, err := f.svc.Import(context.Background(), strings.NewReader(b.String()), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each edge address: added, then changed. The shared address is on 12
+	// rows: added by the first, changed by the first row of each later
+	// batch (5) and the file's last row, left as it was by the other 5
+	// (the language of the row before).
+	edges := 3 * edge
+	if want := (4*ImportBatch - edges) + (rows - 11 + 1); res.Added != want || res.Updated != edges+6 || res.Skipped != 5 {
+		t.Fatalf("%+v: want %d added, %d updated, 5 skipped", res, want, edges+6)
+	}
+	byEmail := map[string]store.Subscriber{}
+	err = f.db.EachSubscriber(context.Background(), func(s *store.Subscriber) error {
+		byEmail[s.Email] = *s
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 3; k++ {
+		for j := 0; j < edge; j++ {
+			if s := byEmail[fmt.Sprintf("edge%d-%d@example.org", k, j)]; s.Language != "ar" {
+				t.Fatalf("edge%d-%d ends in %q, want ar (its later row)", k, j, s.Language)
+			}
+		}
+	}
+	s := byEmail["Shared@example.org"] // the address as first stored
+	if s.Language != "es" || s.Cadence != "daily" {
+		t.Fatalf("shared address ends with %s/%s, want the file's last row (es/daily)", s.Language, s.Cadence)
+	}
+}
