@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -122,11 +125,14 @@ type digestPass struct {
 	// is passed over. nil for a scheduled run.
 	zones map[string]time.Time
 	sched cron.Schedule
+	mu    *sync.Mutex // zones, read and written by batches at once
 }
 
 // periodFor is the current period in tz of a staff run, computed once per
 // zone (a zone that does not load keeps the run's time).
 func (p digestPass) periodFor(tz string) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if period, ok := p.zones[tz]; ok {
 		return period
 	}
@@ -140,6 +146,17 @@ func (p digestPass) periodFor(tz string) time.Time {
 	return period
 }
 
+// zoneDue is a copy of the zones' periods for one batch's query (nil for a
+// scheduled run): the walk may add zones while batches run.
+func (p digestPass) zoneDue() map[string]time.Time {
+	if p.zones == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.zones)
+}
+
 // staffPass returns the pass of a staff run: one walk over the cadence's
 // active subscribers of every time zone, each at the current period in
 // their own zone. (One pass per time zone rewrote every page of the
@@ -148,7 +165,7 @@ func (p digestPass) periodFor(tz string) time.Time {
 // which then passes over those who had it; a zone first seen during the
 // walk is judged in Go.
 func (s *Service) staffPass(ctx context.Context, cadence string, sched cron.Schedule, now time.Time) (digestPass, error) {
-	p := digestPass{period: now, staff: true, zones: map[string]time.Time{}, sched: sched}
+	p := digestPass{period: now, staff: true, zones: map[string]time.Time{}, sched: sched, mu: &sync.Mutex{}}
 	tzs, err := s.db.DigestTimezones(ctx, cadence)
 	for _, tz := range tzs {
 		p.periodFor(tz)
@@ -156,24 +173,59 @@ func (s *Service) staffPass(ctx context.Context, cadence string, sched cron.Sche
 	return p, err
 }
 
+// digestRange is how many subscriber ids one digest batch covers. Batches
+// are fixed id ranges, the same in every run, so that two runs at once
+// lock the same batches (store.AudienceFilter.Lock) and a batch of one
+// run waits for the other's batch of the same subscribers.
+const digestRange = 2000
+
+// digestPass walks the cadence's subscribers by id range, writing as many
+// ranges at once as the database usefully takes (one on SQLite).
 func (s *Service) digestPass(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult) error {
-	var after int64
-	for {
-		n, last, err := s.digestBatch(ctx, w, req, p, res, after)
-		if err != nil {
-			return err
-		}
-		res.Examined += n
-		if n < batchSize {
-			return nil
-		}
-		after = last
+	last, err := s.db.LastSubscriberID(ctx)
+	if err != nil || last == 0 {
+		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64 // the next range's first id - 1
+	var mu sync.Mutex     // res
+	errs := make(chan error, max(1, s.db.Writers()))
+	for range cap(errs) {
+		go func() {
+			for {
+				after := next.Add(digestRange) - digestRange
+				if after >= last || ctx.Err() != nil {
+					errs <- ctx.Err()
+					return
+				}
+				var one DigestResult
+				one.RunID = res.RunID
+				if err := s.digestBatch(ctx, w, req, p, &one, after, after+digestRange); err != nil {
+					cancel()
+					errs <- err
+					return
+				}
+				mu.Lock()
+				res.Examined += one.Examined
+				res.Recipients += one.Recipients
+				mu.Unlock()
+			}
+		}()
+	}
+	var first error
+	for range cap(errs) {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
-func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult, after int64) (int, int64, error) {
+// digestBatch queues the digests of the subscribers of ids (after, through]
+// in one transaction, and adds what it did to res.
+func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRequest, p digestPass, res *DigestResult, after, through int64) error {
 	var n, queued int
-	last := after
 	// The closure may run twice (a retried transaction): it only sets the
 	// values above, and res changes once it committed.
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -181,15 +233,15 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 		if err := tx.DeferFlush(ctx); err != nil {
 			return err
 		}
-		n, queued, last = 0, 0, after
+		n, queued = 0, 0
 		aud, err := tx.Audience(ctx, store.AudienceFilter{
 			Cadences: []string{req.Cadence}, Timezone: p.tz, DueFor: p.period, PeriodOnly: p.staff,
-			ZoneDue: p.zones, AfterID: after, Limit: batchSize, Lock: true,
+			ZoneDue: p.zoneDue(), AfterID: after, ThroughID: through, Lock: true,
 		})
 		if err != nil || len(aud) == 0 {
 			return err
 		}
-		n, last = len(aud), aud[len(aud)-1].ID
+		n = len(aud)
 		set, err := w.covering(ctx, aud)
 		if err != nil {
 			return err
@@ -249,8 +301,9 @@ func (s *Service) digestBatch(ctx context.Context, w *digestWindow, req DigestRe
 	})
 	if err == nil {
 		res.Recipients += queued
+		res.Examined += n
 	}
-	return n, last, err
+	return err
 }
 
 // watermark is where a subscriber's digest window starts: after their
@@ -274,9 +327,12 @@ type digestWindow struct {
 	until time.Time
 	from  time.Time // releases after this are loaded
 	set   *releaseSet
+	mu    sync.Mutex // from and set: batches run at once
 }
 
 func (w *digestWindow) covering(ctx context.Context, aud []store.Audience) (*releaseSet, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	from := w.until
 	for i := range aud {
 		if m := watermark(&aud[i], w.until); m.Before(from) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -39,14 +40,18 @@ type AudienceFilter struct {
 	// zone); DueFor stays the bound of the others.
 	ZoneDue map[string]time.Time
 	AfterID int64 // keyset pagination by id
-	Limit   int
+	// ThroughID, when set, ends the batch at this id (inclusive): a batch
+	// of the id range (AfterID, ThroughID] rather than of Limit rows.
+	ThroughID int64
+	Limit     int
 	// Lock makes the batch wait for, and then exclude, every other locked
-	// batch until its transaction ends (PostgreSQL's digest lock; SQLite's
-	// write transactions are exclusive anyway): a digest run moves
-	// watermarks, and a second run at the same time (a staff run beside the
-	// schedule, another instance) must wait for this batch and then find
-	// it done. Alerts need no lock: their idempotency keys already make
-	// them once only.
+	// batch starting at the same AfterID until its transaction ends
+	// (PostgreSQL's digest lock; SQLite's write transactions are exclusive
+	// anyway): a digest run moves watermarks, and a second run at the same
+	// time (a staff run beside the schedule, another instance) must wait
+	// for this batch and then find it done. Runs that lock must therefore
+	// cut the same id ranges (see ThroughID). Alerts need no lock: their
+	// idempotency keys already make them once only.
 	Lock bool
 }
 
@@ -71,6 +76,10 @@ func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Au
 	q := `SELECT id, language, cadence, timezone, topics, regions, confirmed_at, digest_since, digest_period
 		FROM subscribers WHERE status = 'active' AND id > ?`
 	args := []any{f.AfterID}
+	if f.ThroughID > 0 {
+		q += " AND id <= ?"
+		args = append(args, f.ThroughID)
+	}
 	if len(f.Cadences) > 0 {
 		q += " AND cadence IN (" + placeholders(len(f.Cadences)) + ")"
 		for _, c := range f.Cadences {
@@ -102,12 +111,16 @@ func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Au
 		q += " AND COALESCE(digest_period, confirmed_at, 0) < ?"
 		args = append(args, ms(f.DueFor))
 	}
-	q += " ORDER BY id LIMIT ?"
-	args = append(args, f.Limit)
+	q += " ORDER BY id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
 	if f.Lock && e.digestLock != "" {
 		// Taken before the read: under READ COMMITTED the SELECT below then
-		// sees the watermarks of every batch that held the lock before.
-		rows, err := c.QueryContext(ctx, e.digestLock)
+		// sees the watermarks of every batch of the range that held the
+		// lock before.
+		rows, err := c.QueryContext(ctx, e.digestLock, f.AfterID%math.MaxInt32)
 		if err == nil {
 			err = rows.Close()
 		}
@@ -120,7 +133,7 @@ func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Au
 		return nil, fmt.Errorf("store: audience: %w", err)
 	}
 	defer rows.Close()
-	out := make([]Audience, 0, f.Limit)
+	out := make([]Audience, 0, max(f.Limit, 64))
 	for rows.Next() {
 		var a Audience
 		var topics, regions string
@@ -133,6 +146,16 @@ func audience(ctx context.Context, c querier, e *engine, f AudienceFilter) ([]Au
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// LastSubscriberID is the highest subscriber id, 0 when there is none:
+// where a walk over id ranges ends.
+func (db *DB) LastSubscriberID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, "SELECT MAX(id) FROM subscribers").Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: last subscriber id: %w", err)
+	}
+	return id.Int64, nil
 }
 
 // QueuedKeys reports which of the idempotency keys are already in the

@@ -41,9 +41,10 @@ type engine struct {
 	// log is on disk up to it (see DB.FlushLog); "" where every commit is.
 	flushLog string
 	// digestLock, run in a digest batch's transaction before it reads its
-	// subscribers, makes digest batches of every run and instance take
-	// turns (a lock held until the transaction ends); "" where write
-	// transactions are exclusive anyway (SQLite).
+	// subscribers (one ?: the batch's first id), makes digest batches of
+	// one id range, of every run and instance, take turns (a lock held
+	// until the transaction ends); "" where write transactions are
+	// exclusive anyway (SQLite).
 	digestLock string
 	// skipLocked ends the outbox claim's SELECT: rows that another
 	// instance is claiming are passed over, not waited for.

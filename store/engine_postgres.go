@@ -30,10 +30,10 @@ func postgresEngine() *engine {
 		deferFlush:     "SET LOCAL synchronous_commit = off",
 		flushLog:       "SELECT txid_current()", // a transaction id makes the commit write, and wait for, the log
 		skipLocked:     " FOR UPDATE SKIP LOCKED",
-		// One lock for every digest batch, rather than a row lock on each
-		// of its subscribers: locking a row writes to it, and a run reaches
-		// hundreds of thousands of them.
-		digestLock: "SELECT pg_advisory_xact_lock(hashtext('herald-digest:' || current_schema()))",
+		// One lock for a digest batch's id range, rather than a row lock on
+		// each of its subscribers: locking a row writes to it, and a run
+		// reaches hundreds of thousands of them.
+		digestLock: "SELECT pg_advisory_xact_lock(hashtext('herald-digest:' || current_schema()), CAST(? AS INTEGER))",
 		// 13 parameters a row; PostgreSQL takes up to 65,535 a statement,
 		// and fewer, larger statements mean fewer round trips.
 		enqueueChunk: 1000,
