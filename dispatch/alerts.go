@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"herald/audit"
