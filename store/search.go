@@ -114,13 +114,11 @@ type SearchHit struct {
 
 // searchSQL is one engine's search: the FROM clause, the condition that
 // matches (one ?: the engine's match text), the relevance expression
-// (higher is better; rankArgs ?s, each the match text), the snippets of
-// some ids (%s: their placeholders; args: match text, then the ids), and
-// how the terms become the match text.
+// (higher is better; rankArgs ?s, each the match text), and how the terms
+// become the match text. Snippets are cut in Go (snippet.go).
 type searchSQL struct {
 	from, match, rank string
 	rankArgs          int
-	snippets          string
 	matchText         func(terms []string) string
 	// byDate, when set, is the condition (one ?: the match text) that
 	// replaces from+match for a search newest first, on byDateFrom.
@@ -154,7 +152,6 @@ var sqliteSearch = searchSQL{
 	window: `SELECT id FROM (SELECT r.id AS id, r.published_at AS published_at, %[2]s AS score FROM ` +
 		`releases_fts CROSS JOIN releases r INDEXED BY releases_search_filter ON r.id = releases_fts.rowid ` +
 		`WHERE %[1]s ORDER BY releases_fts.rowid DESC LIMIT ` + strconv.Itoa(rankWindow) + `) ORDER BY score DESC, published_at DESC, id DESC`,
-	snippets: "SELECT rowid, snippet(releases_fts, -1, char(2), char(3), '…', 28) FROM releases_fts WHERE releases_fts MATCH ? AND rowid IN (%s)",
 	// Each word is one quoted FTS5 string, the strings ANDed: no word can
 	// be an operator, a column filter or a prefix query.
 	matchText: func(terms []string) string {
@@ -167,8 +164,7 @@ var sqliteSearch = searchSQL{
 }
 
 // postgresSearch: the generated search_vector under a GIN index; ts_rank
-// normalized by the document's length; ts_headline marks the words as
-// written (the configuration unaccents only to compare).
+// normalized by the document's length.
 var postgresSearch = searchSQL{
 	from:     "releases r",
 	match:    "r.search_vector @@ plainto_tsquery('herald_search', ?)",
@@ -176,9 +172,6 @@ var postgresSearch = searchSQL{
 	rankArgs: 1,
 	window: `SELECT id FROM (SELECT r.id, r.published_at, r.search_vector FROM releases r WHERE %[1]s ` +
 		`ORDER BY r.id DESC LIMIT ` + strconv.Itoa(rankWindow) + `) r ORDER BY %[2]s DESC, r.published_at DESC, r.id DESC`,
-	snippets: `SELECT id, ts_headline('herald_search', search_text, plainto_tsquery('herald_search', ?),
-	'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
-FROM releases WHERE id IN (%s)`,
 	// plainto_tsquery reads plain words, ANDed, and no operator.
 	matchText: func(terms []string) string { return strings.Join(terms, " ") },
 }
@@ -189,8 +182,6 @@ func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, e
 	if len(q.Terms) == 0 {
 		return nil, nil
 	}
-	s := db.e.q.search
-	text := s.matchText(q.Terms)
 	sqlText, args, err := db.searchStatement(q)
 	if err != nil {
 		return nil, err
@@ -207,15 +198,13 @@ func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, e
 	for i := range rs {
 		hits[i].Release = rs[i]
 	}
-	if !q.Snip || len(rs) == 0 {
-		return hits, nil
-	}
-	snips, err := db.snippets(ctx, s, text, rs)
-	if err != nil {
-		return nil, err
-	}
-	for i := range hits {
-		hits[i].Snippet = snips[hits[i].Release.ID]
+	if q.Snip {
+		for i := range hits {
+			r := &hits[i].Release
+			if hits[i].Snippet = snippet(SearchText(r.BodyHTML), q.Terms); hits[i].Snippet == "" {
+				hits[i].Snippet = snippet(r.Summary, q.Terms)
+			}
+		}
 	}
 	return hits, nil
 }
@@ -253,30 +242,6 @@ func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
 		sqlText += " OFFSET " + strconv.Itoa(q.Offset)
 	}
 	return sqlText, args, nil
-}
-
-// snippets computes the snippets of one page of results only: marking
-// words costs far more than finding them.
-func (db *DB) snippets(ctx context.Context, s searchSQL, text string, rs []Release) (map[int64]string, error) {
-	args := []any{text}
-	for _, r := range rs {
-		args = append(args, r.ID)
-	}
-	rows, err := db.read.QueryContext(ctx, fmt.Sprintf(s.snippets, placeholders(len(rs))), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: search snippets: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[int64]string, len(rs))
-	for rows.Next() {
-		var id int64
-		var snip sql.NullString
-		if err := rows.Scan(&id, &snip); err != nil {
-			return nil, fmt.Errorf("store: search snippets: %w", err)
-		}
-		out[id] = snip.String
-	}
-	return out, rows.Err()
 }
 
 // SearchText is the plain text of a release's sanitized HTML body, which
