@@ -11,7 +11,10 @@
 # column indexing as they go), starts `herald serve` on a free 127.0.0.1
 # port, and measures p50/p95/p99 of archive pages (first, second, filtered,
 # term pages) and searches (common, two words, Arabic, rare, filtered) with
-# 4 concurrent clients, 400 requests each (bench/newsroom load). The home
+# 4 concurrent clients, 400 requests each (bench/newsroom load): once
+# asking the same page again (what herald's cache of result pages answers,
+# per releases version), once with every request a page not asked before
+# (-fresh: each with another date bound, past every release). The home
 # page is left out: it is cached per releases version. PostgreSQL gets a
 # database of its own (herald_bench_search), dropped at the end. Everything
 # started is stopped by PID.
@@ -70,8 +73,10 @@ for engine in $ENGINES; do
 		curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
 		sleep 0.2
 	done
-	echo "== $engine: $CONC clients, $REQUESTS requests per page"
+	echo "== $engine: $CONC clients, $REQUESTS requests per page (the same page again: cached per releases version)"
 	"$WORK/newsroom" load -base "http://127.0.0.1:$port" -c "$CONC" -n "$REQUESTS"
+	echo "== $engine: $CONC clients, $REQUESTS requests per page, every request a new page (never cached)"
+	"$WORK/newsroom" load -fresh -base "http://127.0.0.1:$port" -c "$CONC" -n "$REQUESTS"
 	kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 	if [ "$engine" = postgres ]; then psql "$PG" -qc "DROP DATABASE IF EXISTS herald_bench_search" >/dev/null; fi
 done

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -160,7 +161,23 @@ func load(args []string) error {
 	base := fs.String("base", "http://127.0.0.1:8080", "herald's URL")
 	conc := fs.Int("c", 4, "concurrent clients")
 	n := fs.Int("n", 400, "requests per page")
+	fresh := fs.Bool("fresh", false, "make every request a page no one asked before (a date bound past every release, one day later each time): herald's cache of result pages never answers")
 	_ = fs.Parse(args)
+	var seq atomic.Int64
+	page := func(path string) string {
+		if !*fresh {
+			return path
+		}
+		to := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(seq.Add(1))).Format("2006-01-02")
+		if strings.Contains(path, "to=2030-12-31") {
+			return strings.Replace(path, "to=2030-12-31", "to="+to, 1)
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		return path + sep + "to=" + to
+	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
 	fmt.Printf("%-58s %8s %8s %8s %8s\n", "page", "p50 ms", "p95 ms", "p99 ms", "results")
 	for _, c := range cases {
@@ -182,7 +199,7 @@ func load(args []string) error {
 		}
 		results := strings.Count(body, "<h2><a href=\"/releases/")
 		for range 10 { // warm up
-			if _, err := get(client, *base+path); err != nil {
+			if _, err := get(client, *base+page(path)); err != nil {
 				return err
 			}
 		}
@@ -196,8 +213,9 @@ func load(args []string) error {
 			go func() {
 				defer wg.Done()
 				for range per {
+					u := *base + page(path)
 					t := time.Now()
-					_, err := get(client, *base+path)
+					_, err := get(client, u)
 					d := time.Since(t)
 					mu.Lock()
 					if err != nil && firstErr == nil {
