@@ -167,14 +167,22 @@ func (s *Service) fanOut(ctx context.Context, cadences []string, write func([]st
 	}
 	var first error
 	for range writers {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
+		first = firstCause(first, <-errs)
 	}
 	if first != nil {
 		return first
 	}
 	return ctx.Err()
+}
+
+// firstCause keeps the error that stopped concurrent writers: the first
+// one, unless it is only the cancellation that another writer's error
+// caused, which err then replaces.
+func firstCause(first, err error) error {
+	if first == nil || errors.Is(first, context.Canceled) && err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return first
 }
 
 // alertBatch queues the alert for one batch of subscribers.

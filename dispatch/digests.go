@@ -215,9 +215,7 @@ func (s *Service) digestPass(ctx context.Context, w *digestWindow, req DigestReq
 	}
 	var first error
 	for range cap(errs) {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
+		first = firstCause(first, <-errs)
 	}
 	return first
 }
