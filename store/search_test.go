@@ -257,3 +257,53 @@ func TestSearchReleases_UsesTheIndex(t *testing.T) {
 		}
 	}
 }
+
+// Where the engine ranks the newest releases' matches first (PostgreSQL),
+// it does so only when they hold enough matches, and every page of one
+// search pages through the same ranked list.
+func TestSearchReleases_RecentWindow(t *testing.T) {
+	db := storetest.New(t)
+	store.SetRecentSearchForTest(t, 6, 3)
+	var docs [][4]string
+	for i := range 12 {
+		body := "<p>Nothing here.</p>"
+		if i%2 == 0 {
+			body = "<p>Floods in the valley.</p>"
+		}
+		if i == 0 {
+			body = "<p>Floods, floods and floods: the oldest release, the best match.</p>"
+		}
+		docs = append(docs, [4]string{fmt.Sprintf("r%02d", i), "en", fmt.Sprintf("Release %d", i), body})
+	}
+	seedSearch(t, db, docs)
+	page := func(q string, offset, limit int) []string {
+		hits, err := db.SearchReleases(context.Background(), store.SearchQuery{
+			Filter: store.ReleaseFilter{Status: "live", LiveAt: searchNow, Limit: limit},
+			Terms:  store.SearchTerms(q), Order: store.ByRank, Offset: offset,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slugs(hits)
+	}
+	all := page("floods", 0, 20)
+	if !db.BoundsRecentSearch() {
+		// Every match ranked: the oldest release's three floods first.
+		if len(all) != 6 || all[0] != "r00" {
+			t.Fatalf("floods = %v, want all 6 matches, r00 first", all)
+		}
+		return
+	}
+	// The newest 6 releases (r06-r11) hold 3 matches: those are ranked.
+	want := []string{"r10", "r08", "r06"}
+	if !slices.Equal(all, want) {
+		t.Fatalf("floods = %v, want the recent matches %v", all, want)
+	}
+	if got := append(page("floods", 0, 2), page("floods", 2, 2)...); !slices.Equal(got, want) {
+		t.Fatalf("two pages of floods = %v, want %v", got, want)
+	}
+	// A word matched only once among them: every match is ranked.
+	if got := page("oldest", 0, 20); !slices.Equal(got, []string{"r00"}) {
+		t.Fatalf("oldest = %v", got)
+	}
+}
