@@ -186,7 +186,7 @@ var postgresSearch = searchSQL{
 	match:    "r.search_vector @@ plainto_tsquery('herald_search', ?)",
 	rank:     "ts_rank(r.search_vector, plainto_tsquery('herald_search', ?), 1)",
 	rankArgs: 1,
-	recent: `SELECT published_at FROM releases WHERE status = 'published' ORDER BY published_at DESC, id DESC LIMIT 1 OFFSET ?`,
+	recent:   `SELECT published_at FROM releases WHERE status = 'published' ORDER BY published_at DESC, id DESC LIMIT 1 OFFSET ?`,
 	window: `SELECT id FROM (SELECT r.id, r.published_at, r.search_vector FROM releases r WHERE %[1]s ` +
 		`ORDER BY r.id DESC LIMIT ` + strconv.Itoa(rankWindow) + `) r ORDER BY %[2]s DESC, r.published_at DESC, r.id DESC`,
 	// plainto_tsquery reads plain words, ANDed, and no operator.
