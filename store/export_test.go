@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ExecForTest runs a statement in a transaction, for tests that need to
@@ -55,6 +56,16 @@ func (db *DB) ExplainSearchForTest(ctx context.Context, q SearchQuery) (string, 
 	if err != nil {
 		return "", err
 	}
+	return db.explain(ctx, sqlText, args...)
+}
+
+// ExplainClaimForTest returns the query plan of the claim of due outbox
+// rows.
+func (db *DB) ExplainClaimForTest(ctx context.Context, now time.Time, limit int) (string, error) {
+	return db.explain(ctx, selectDue+db.e.skipLocked, ms(now), limit)
+}
+
+func (db *DB) explain(ctx context.Context, sqlText string, args ...any) (string, error) {
 	prefix := "EXPLAIN "
 	if db.e.name == "sqlite" {
 		prefix = "EXPLAIN QUERY PLAN "
