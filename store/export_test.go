@@ -104,15 +104,3 @@ func (tx *Tx) StringForTest(ctx context.Context, q string) (string, error) {
 	err := tx.tx.QueryRowContext(ctx, q).Scan(&s)
 	return s, err
 }
-
-// SetRecentSearchForTest makes ranked searches (where the engine bounds
-// them) rank the matches of the newest n releases when they hold at least
-// m, until the test ends.
-func SetRecentSearchForTest(t interface{ Cleanup(func()) }, n, m int) {
-	oldN, oldM := recentReleases, recentMatches
-	recentReleases, recentMatches = n, m
-	t.Cleanup(func() { recentReleases, recentMatches = oldN, oldM })
-}
-
-// BoundsRecentSearch reports whether the engine ranks recent matches first.
-func (db *DB) BoundsRecentSearch() bool { return db.e.q.search.recent != "" }

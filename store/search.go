@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"html"
 	"strconv"
@@ -124,10 +123,6 @@ type searchSQL struct {
 	// byDate, when set, is the condition (one ?: the match text) that
 	// replaces from+match for a search newest first, on byDateFrom.
 	byDate, byDateFrom string
-	// recent, when set, returns the publication time of the newest
-	// release after skipping ? (recentReleases-1): a ranked search first
-	// ranks only the matches published since (see recentRanked).
-	recent string
 	// window is the statement ranking the newest rankWindow matches, %s
 	// the conditions and %s the relevance expression: ranking every
 	// match of a word found in half of the releases cost seconds.
@@ -136,17 +131,6 @@ type searchSQL struct {
 
 // rankWindow is how many of the newest matches a ranked search ranks.
 const rankWindow = 1000
-
-// recentReleases and recentMatches: where the engine has a recent bound
-// (PostgreSQL), a ranked search ranks the matches among the newest
-// recentReleases releases when they hold at least recentMatches, and all
-// matches otherwise. Finding the newest matches there means visiting
-// every matching row (the full-text index does not keep them in order):
-// 60,000 of them for a common word at 100,000 releases.
-var (
-	recentReleases = 4000
-	recentMatches  = 100
-)
 
 // sqliteSearch: FTS5 over the releases table (content='releases'), BM25
 // with a word of the title worth ten of the body and a summary's four.
@@ -186,7 +170,6 @@ var postgresSearch = searchSQL{
 	match:    "r.search_vector @@ plainto_tsquery('herald_search', ?)",
 	rank:     "ts_rank(r.search_vector, plainto_tsquery('herald_search', ?), 1)",
 	rankArgs: 1,
-	recent:   `SELECT published_at FROM releases WHERE status = 'published' ORDER BY published_at DESC, id DESC LIMIT 1 OFFSET ?`,
 	window: `SELECT id FROM (SELECT r.id, r.published_at, r.search_vector FROM releases r WHERE %[1]s ` +
 		`ORDER BY r.id DESC LIMIT ` + strconv.Itoa(rankWindow) + `) r ORDER BY %[2]s DESC, r.published_at DESC, r.id DESC`,
 	// plainto_tsquery reads plain words, ANDed, and no operator.
@@ -199,18 +182,13 @@ func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, e
 	if len(q.Terms) == 0 {
 		return nil, nil
 	}
-	ids, err := db.recentRanked(ctx, q)
+	sqlText, args, err := db.searchStatement(q)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanIDs(db.read.QueryContext(ctx, sqlText, args...))
 	if err != nil {
 		return nil, fmt.Errorf("store: search releases: %w", err)
-	}
-	if ids == nil {
-		sqlText, args, err := db.searchStatement(q)
-		if err != nil {
-			return nil, err
-		}
-		if ids, err = scanIDs(db.read.QueryContext(ctx, sqlText, args...)); err != nil {
-			return nil, fmt.Errorf("store: search releases: %w", err)
-		}
 	}
 	rs, err := db.ReleasesByID(ctx, ids)
 	if err != nil {
@@ -229,43 +207,6 @@ func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, e
 		}
 	}
 	return hits, nil
-}
-
-// recentRanked returns the page of a ranked search among the matches of
-// the newest recentReleases releases, when the engine bounds searches so
-// and those releases hold at least recentMatches matches; nil otherwise.
-// The choice depends on the releases only, not on the page asked, so that
-// every page of one search ranks the same list.
-func (db *DB) recentRanked(ctx context.Context, q SearchQuery) ([]int64, error) {
-	s := db.e.q.search
-	if q.Order != ByRank || s.recent == "" {
-		return nil, nil
-	}
-	var since int64
-	switch err := db.read.QueryRowContext(ctx, s.recent, recentReleases-1).Scan(&since); {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, nil // fewer releases than that: rank them all
-	case err != nil:
-		return nil, err
-	}
-	all := q
-	all.Offset, all.Filter.Limit = 0, 0
-	if from := fromMS(since); all.Filter.From.Before(from) {
-		all.Filter.From = from
-	}
-	sqlText, args, err := db.searchStatement(all)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := scanIDs(db.read.QueryContext(ctx, sqlText, args...))
-	if err != nil || len(ids) < recentMatches {
-		return nil, err
-	}
-	ids = ids[min(q.Offset, len(ids)):]
-	if q.Filter.Limit > 0 && len(ids) > q.Filter.Limit {
-		ids = ids[:q.Filter.Limit]
-	}
-	return ids, nil
 }
 
 // searchStatement is the SQL of a search and its arguments.
