@@ -74,6 +74,11 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB, progress CopyProgress) (map[s
 	copied := map[string]int64{}
 	var done int64
 	err = dst.inTxOnce(ctx, func(tx *Tx) error {
+		for _, q := range dst.e.beforeCopy {
+			if _, err := tx.tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
 		for _, t := range copyTables {
 			n, err := copyTable(ctx, db, tx, t, func(rows int64) {
 				if progress != nil {

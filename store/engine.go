@@ -64,6 +64,9 @@ type engine struct {
 
 	// listTables lists the schema's tables by name.
 	listTables string
+	// beforeCopy are statements run first in the transaction that copies
+	// a database into this one.
+	beforeCopy []string
 	// afterCopy returns the statements that follow rows copied into table
 	// with their ids (moving an id sequence past them).
 	afterCopy func(table string) []string
