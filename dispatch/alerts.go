@@ -147,42 +147,26 @@ func (s *Service) fanOut(ctx context.Context, cadences []string, write func([]st
 			after = aud[len(aud)-1].ID
 		}
 	}()
-	writers := max(1, s.db.Writers())
-	errs := make(chan error, writers)
-	for range writers {
-		go func() {
-			for b := range next {
-				err := b.err
-				if err == nil && len(b.aud) > 0 {
-					err = write(b.aud)
-				}
-				if err != nil {
-					cancel() // the reader and the other writers stop
-					errs <- err
-					return
+	err := writeConcurrently(ctx, s.db.Writers(), func(ctx context.Context) error {
+		for b := range next {
+			if b.err != nil {
+				return b.err
+			}
+			if err := ctx.Err(); err != nil {
+				return err // another writer failed
+			}
+			if len(b.aud) > 0 {
+				if err := write(b.aud); err != nil {
+					return err
 				}
 			}
-			errs <- nil
-		}()
-	}
-	var first error
-	for range writers {
-		first = firstCause(first, <-errs)
-	}
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
-}
-
-// firstCause keeps the error that stopped concurrent writers: the first
-// one, unless it is only the cancellation that another writer's error
-// caused, which err then replaces.
-func firstCause(first, err error) error {
-	if first == nil || errors.Is(first, context.Canceled) && err != nil && !errors.Is(err, context.Canceled) {
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	return first
+	return ctx.Err()
 }
 
 // alertBatch queues the alert for one batch of subscribers.

@@ -186,38 +186,27 @@ func (s *Service) digestPass(ctx context.Context, w *digestWindow, req DigestReq
 	if err != nil || last == 0 {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var next atomic.Int64 // the next range's first id - 1
 	var mu sync.Mutex     // res
-	errs := make(chan error, max(1, s.db.Writers()))
-	for range cap(errs) {
-		go func() {
-			for {
-				after := next.Add(digestRange) - digestRange
-				if after >= last || ctx.Err() != nil {
-					errs <- ctx.Err()
-					return
-				}
-				var one DigestResult
-				one.RunID = res.RunID
-				if err := s.digestBatch(ctx, w, req, p, &one, after, after+digestRange); err != nil {
-					cancel()
-					errs <- err
-					return
-				}
-				mu.Lock()
-				res.Examined += one.Examined
-				res.Recipients += one.Recipients
-				mu.Unlock()
+	return writeConcurrently(ctx, s.db.Writers(), func(ctx context.Context) error {
+		for {
+			after := next.Add(digestRange) - digestRange
+			if after >= last {
+				return nil
 			}
-		}()
-	}
-	var first error
-	for range cap(errs) {
-		first = firstCause(first, <-errs)
-	}
-	return first
+			if err := ctx.Err(); err != nil {
+				return err // another writer failed
+			}
+			one := DigestResult{RunID: res.RunID}
+			if err := s.digestBatch(ctx, w, req, p, &one, after, after+digestRange); err != nil {
+				return err
+			}
+			mu.Lock()
+			res.Examined += one.Examined
+			res.Recipients += one.Recipients
+			mu.Unlock()
+		}
+	})
 }
 
 // digestBatch queues the digests of the subscribers of ids (after, through]

@@ -6,6 +6,7 @@
 package dispatch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,40 @@ import (
 
 // batchSize is how many subscribers one fan-out transaction handles.
 const batchSize = 1000
+
+// writeConcurrently runs work in n goroutines (at least one), as many as
+// the database takes writers at once (store.DB.Writers), and waits for all
+// of them. The first error cancels the ctx the others were given, and is
+// the one returned, not the cancellation it caused.
+func writeConcurrently(ctx context.Context, n int, work func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, max(1, n))
+	for range cap(errs) {
+		go func() {
+			err := work(ctx)
+			if err != nil {
+				cancel()
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range cap(errs) {
+		first = firstCause(first, <-errs)
+	}
+	return first
+}
+
+// firstCause keeps the error that stopped concurrent writers: the first
+// one, unless it is only the cancellation that another writer's error
+// caused, which err then replaces.
+func firstCause(first, err error) error {
+	if first == nil || errors.Is(first, context.Canceled) && err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return first
+}
 
 // Cadences.
 const (
