@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -230,11 +231,14 @@ func newBatchWriters(ctx context.Context, n int, cancel func()) *batchWriters {
 // batch finished). The first error cancels the import's context.
 func (w *batchWriters) start(after bool, write func() error) {
 	var waits []chan struct{}
-	if after {
-		waits = append(waits, w.done...)
+	switch {
+	case after:
+		waits = slices.Clone(w.done) // the oldest among them
+	case len(w.done) == w.n:
+		waits = w.done[:1]
 	}
 	if len(w.done) == w.n {
-		waits, w.done = append(waits, w.done[0]), w.done[1:]
+		w.done = w.done[1:]
 	}
 	mine := make(chan struct{})
 	w.done = append(w.done, mine)
