@@ -50,6 +50,15 @@ func (c *listCache) get(v int64, key string, find func() ([]releaseCard, string,
 	}
 	c.mu.Unlock()
 	res, err, _ := c.group.Do(strconv.FormatInt(v, 10)+"\x00"+key, func() (any, error) {
+		// A call that finished between the look above and this one kept
+		// its page: no second query.
+		c.mu.Lock()
+		had, ok := c.pages[key]
+		ok = ok && c.v == v
+		c.mu.Unlock()
+		if ok {
+			return had, nil
+		}
 		cards, next, err := find()
 		if err != nil {
 			return nil, err
