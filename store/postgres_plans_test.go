@@ -1,0 +1,40 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"herald/store"
+	"herald/store/storetest"
+)
+
+// pgx prepares each statement once per connection; after five runs
+// PostgreSQL may plan it once for any values, and a search then reads every
+// match of a word through the wrong index. herald's connections plan every
+// run for its values, unless the DSN says otherwise.
+func TestPostgres_PlansEachRunForItsValues(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.Postgres(t)
+	for _, c := range []struct{ dsn, want string }{
+		{dsn, "force_custom_plan"},
+		{dsn + "&plan_cache_mode=auto", "auto"},
+	} {
+		db, err := store.Open(ctx, c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			got, err = tx.StringForTest(ctx, "SHOW plan_cache_mode")
+			return err
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("plan_cache_mode with %s = %q, want %q", c.dsn, got, c.want)
+		}
+	}
+}
