@@ -124,6 +124,12 @@ func seed(args []string) error {
 				if err := tx.InsertRelease(ctx, &c); err != nil {
 					return err
 				}
+				// An archive, announced long ago: herald serve must not
+				// spend the measured minutes queuing 100,000 automatic
+				// alerts to nobody.
+				if err := tx.MarkAutoAlerted(ctx, c.ID, c.LiveAt); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
