@@ -38,3 +38,28 @@ func TestPostgres_PlansEachRunForItsValues(t *testing.T) {
 		}
 	}
 }
+
+// A ranked search tests the search_vector of thousands of rows: it is kept
+// in the row, compressed with lz4 (migration 0019), not fetched from the
+// TOAST table and decompressed with pglz for each.
+func TestPostgres_SearchVectorKeptInRow(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got string
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		got, err = tx.StringForTest(ctx, `SELECT a.attstorage::text || coalesce(nullif(a.attcompression::text, ''), '-')
+			FROM pg_attribute a WHERE a.attrelid = 'releases'::regclass AND a.attname = 'search_vector'`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "ml" {
+		t.Errorf("search_vector storage and compression = %q, want %q (main, lz4)", got, "ml")
+	}
+}
