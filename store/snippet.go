@@ -26,6 +26,7 @@ func snippet(text string, terms []string) string {
 	for i, t := range terms {
 		want[foldWord(t)] = i
 	}
+	var f folder
 	type word struct {
 		start, end int
 		term       int // index in terms, -1: no term
@@ -45,7 +46,7 @@ func snippet(text string, terms []string) string {
 			}
 			j += n
 		}
-		t, ok := want[foldWord(text[i:j])]
+		t, ok := want[string(f.fold(text[i:j]))] // no copy: a map lookup by bytes
 		if !ok {
 			t = -1
 		}
@@ -116,21 +117,49 @@ func isWordRune(r rune) bool {
 // foldWord lower-cases w and drops its combining marks (é is e, the
 // harakat of Arabic go), as both engines do before comparing words.
 func foldWord(w string) string {
-	ascii := true
-	for i := 0; i < len(w); i++ {
-		if w[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+	var f folder
+	return string(f.fold(w))
+}
+
+// folder folds words into a buffer it reuses: a snippet folds every word
+// of a release's text, and a new string for each was most of its time.
+type folder struct{ out []byte }
+
+// fold returns w folded as foldWord does, valid until the next call. Each
+// rune is replaced by its canonical decomposition (NFD's, one rune at a
+// time: the order of the marks does not matter, they are all dropped).
+func (f *folder) fold(w string) []byte {
+	f.out = f.out[:0]
+	for i := 0; i < len(w); {
+		if c := w[i]; c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			f.out = append(f.out, c)
+			i++
+			continue
 		}
-	}
-	if ascii {
-		return strings.ToLower(w)
-	}
-	var b strings.Builder
-	for _, r := range norm.NFD.String(w) {
-		if !unicode.Is(unicode.Mn, r) {
-			b.WriteRune(unicode.ToLower(r))
+		p := norm.NFD.PropertiesString(w[i:])
+		d := p.Decomposition()
+		if d == nil {
+			r, n := utf8.DecodeRuneInString(w[i:])
+			f.keep(r)
+			i += n
+			continue
 		}
+		for j := 0; j < len(d); {
+			r, n := utf8.DecodeRune(d[j:])
+			f.keep(r)
+			j += n
+		}
+		i += max(p.Size(), 1)
 	}
-	return b.String()
+	return f.out
+}
+
+// keep appends r lower-cased, unless it is a combining mark.
+func (f *folder) keep(r rune) {
+	if !unicode.Is(unicode.Mn, r) {
+		f.out = utf8.AppendRune(f.out, unicode.ToLower(r))
+	}
 }
