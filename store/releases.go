@@ -100,8 +100,8 @@ func (tx *Tx) SlugsWithBase(ctx context.Context, base string, except int64) (map
 
 const insertRelease = `INSERT INTO releases (guid, slug, title, summary, summary_derived, body, body_format,
 	body_html, url, dateline, language, translation_key, contacts, status, published_at, live_at,
-	created_at, updated_at, search_text)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	created_at, updated_at, search_text, search_facets)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // InsertRelease stores a new release with its topics and regions and sets
 // r.ID. ErrConflict when the slug or guid is taken.
@@ -113,7 +113,8 @@ func (tx *Tx) InsertRelease(ctx context.Context, r *Release) error {
 	var id int64
 	err = tx.tx.QueryRowContext(ctx, insertRelease, r.GUID, r.Slug, r.Title, r.Summary, r.SummaryDerived,
 		r.Body, r.BodyFormat, r.BodyHTML, r.URL, r.Dateline, r.Language, r.TranslationKey, string(contacts),
-		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.CreatedAt), ms(r.UpdatedAt), SearchText(r.BodyHTML)).Scan(&id)
+		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.CreatedAt), ms(r.UpdatedAt), SearchText(r.BodyHTML),
+		searchFacets(r.Language, r.Topics)).Scan(&id)
 	if isUnique(err) {
 		return fmt.Errorf("store: insert release %q: %w", r.Slug, ErrConflict)
 	}
@@ -126,7 +127,7 @@ func (tx *Tx) InsertRelease(ctx context.Context, r *Release) error {
 
 const updateRelease = `UPDATE releases SET slug = ?, title = ?, summary = ?, summary_derived = ?, body = ?,
 	body_format = ?, body_html = ?, url = ?, dateline = ?, language = ?, translation_key = ?, contacts = ?,
-	status = ?, published_at = ?, live_at = ?, updated_at = ?, search_text = ?
+	status = ?, published_at = ?, live_at = ?, updated_at = ?, search_text = ?, search_facets = ?
 WHERE id = ?`
 
 // UpdateRelease rewrites every editable column of r (its id and guid stay).
@@ -137,7 +138,8 @@ func (tx *Tx) UpdateRelease(ctx context.Context, r *Release) error {
 	}
 	res, err := tx.tx.ExecContext(ctx, updateRelease, r.Slug, r.Title, r.Summary, r.SummaryDerived, r.Body,
 		r.BodyFormat, r.BodyHTML, r.URL, r.Dateline, r.Language, r.TranslationKey, string(contacts),
-		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.UpdatedAt), SearchText(r.BodyHTML), r.ID)
+		r.Status, ms(r.PublishedAt), nullMS(r.LiveAt), ms(r.UpdatedAt), SearchText(r.BodyHTML),
+		searchFacets(r.Language, r.Topics), r.ID)
 	if isUnique(err) {
 		return fmt.Errorf("store: update release %d: %w", r.ID, ErrConflict)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"html"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -113,15 +114,20 @@ type SearchHit struct {
 }
 
 // searchSQL is one engine's search: the FROM clause, the condition that
-// matches (one ?: the engine's match text), the relevance expression
-// (higher is better; rankArgs ?s, each the match text), and how the terms
-// become the match text. Snippets are cut in Go (snippet.go).
+// matches (%s: the engine's query, from query), the relevance expression
+// (higher is better; rankArgs ?s, each the terms as matchText writes
+// them). Snippets are cut in Go (snippet.go).
 type searchSQL struct {
 	from, match, rank string
 	rankArgs          int
 	matchText         func(terms []string) string
-	// byDate, when set, is the condition (one ?: the match text) that
-	// replaces from+match for a search newest first, on byDateFrom.
+	// query is the operand of match and byDate (SQL with ?s) and its
+	// arguments: the terms, and the filter's facets (searchFacets) when
+	// it has languages or topics, so that the full-text index itself
+	// drops the matches that the filter would.
+	query func(terms []string, f *ReleaseFilter) (string, []any)
+	// byDate, when set, is the condition (%s: the query) that replaces
+	// from+match for a search newest first, on byDateFrom.
 	byDate, byDateFrom string
 	// window is the statement ranking the newest rankWindow matches, %s
 	// the conditions and %s the relevance expression: ranking every
@@ -139,41 +145,116 @@ var sqliteSearch = searchSQL{
 	// releases by date and run the full-text query once per row. The
 	// filters are read from a narrow covering index (migration 0013).
 	from:  "releases_fts CROSS JOIN releases r INDEXED BY releases_search_filter ON r.id = releases_fts.rowid",
-	match: "releases_fts MATCH ?",
-	rank:  "-bm25(releases_fts, 10.0, 4.0, 1.0)",
+	match: "releases_fts MATCH %s",
+	// The facets column weighs nothing: no user's word is looked for there.
+	rank: "-bm25(releases_fts, 10.0, 4.0, 1.0, 0.0)",
 	// Newest first: the matching ids form a set, and releases are walked
 	// by date until a page is full (a common word fills it at once, a rare
 	// one has a small set). Left to itself SQLite looks every match up in
 	// releases and sorts them: 0.3 s for a word in 60,000 releases.
-	byDate:     "r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?)",
+	byDate:     "r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH %s)",
 	byDateFrom: "releases r INDEXED BY releases_published",
 	// FTS5 yields matches by rowid, newest last, so the window is read
 	// backwards without sorting and BM25 runs for its rows only.
 	window: `SELECT id FROM (SELECT r.id AS id, r.published_at AS published_at, %[2]s AS score FROM ` +
 		`releases_fts CROSS JOIN releases r INDEXED BY releases_search_filter ON r.id = releases_fts.rowid ` +
 		`WHERE %[1]s ORDER BY releases_fts.rowid DESC LIMIT ` + strconv.Itoa(rankWindow) + `) ORDER BY score DESC, published_at DESC, id DESC`,
-	// Each word is one quoted FTS5 string, the strings ANDed: no word can
-	// be an operator, a column filter or a prefix query.
-	matchText: func(terms []string) string {
-		q := make([]string, len(terms))
-		for i, t := range terms {
-			q[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	// Each word is one quoted FTS5 string, the strings ANDed and looked
+	// for in the text columns only: no word can be an operator, a column
+	// filter or a prefix query, nor match a facet. Each facet is a quoted
+	// phrase ("lang:es" is the tokens lang, es in a row) in the facets
+	// column: any of the filter's languages, and any of its topics.
+	matchText: fts5Terms,
+	query: func(terms []string, f *ReleaseFilter) (string, []any) {
+		q := "{title summary search_text} : (" + fts5Terms(terms) + ")"
+		for _, group := range filterFacets(f) {
+			for i, v := range group {
+				group[i] = fts5String(v)
+			}
+			q += " AND search_facets : (" + strings.Join(group, " OR ") + ")"
 		}
-		return strings.Join(q, " ")
+		return "?", []any{q}
 	},
 }
+
+// fts5Terms is every term as an FTS5 string, ANDed.
+func fts5Terms(terms []string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		q[i] = fts5String(t)
+	}
+	return strings.Join(q, " ")
+}
+
+// fts5String quotes s as one FTS5 string (a phrase of its tokens).
+func fts5String(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // postgresSearch: the generated search_vector under a GIN index; ts_rank
 // normalized by the document's length.
 var postgresSearch = searchSQL{
 	from:     "releases r",
-	match:    "r.search_vector @@ plainto_tsquery('herald_search', ?)",
+	match:    "r.search_vector @@ %s",
 	rank:     "ts_rank(r.search_vector, plainto_tsquery('herald_search', ?), 1)",
 	rankArgs: 1,
 	window: `SELECT id FROM (SELECT r.id, r.published_at, r.search_vector FROM releases r WHERE %[1]s ` +
 		`ORDER BY r.id DESC LIMIT ` + strconv.Itoa(rankWindow) + `) r ORDER BY %[2]s DESC, r.published_at DESC, r.id DESC`,
 	// plainto_tsquery reads plain words, ANDed, and no operator.
 	matchText: func(terms []string) string { return strings.Join(terms, " ") },
+	// The facets are lexemes of their own ("lang:es", "topic:children":
+	// array_to_tsvector keeps them whole, while the parser splits a word
+	// at ':', so no search can spell one), ANDed to the words as a
+	// tsquery written here: any of the languages, and any of the topics.
+	query: func(terms []string, f *ReleaseFilter) (string, []any) {
+		words := strings.Join(terms, " ")
+		groups := filterFacets(f)
+		if len(groups) == 0 {
+			return "plainto_tsquery('herald_search', ?)", []any{words}
+		}
+		ands := make([]string, len(groups))
+		for i, group := range groups {
+			for j, v := range group {
+				group[j] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+			}
+			ands[i] = "(" + strings.Join(group, " | ") + ")"
+		}
+		return "(plainto_tsquery('herald_search', ?) && CAST(? AS tsquery))", []any{words, strings.Join(ands, " & ")}
+	},
+}
+
+// searchFacets is what a release's search_facets column holds: its
+// language and its topics as "lang:en topic:children topic:migration"
+// (topics sorted), which the full-text index of each engine indexes
+// beside the text (migration 0019 writes the same for older releases).
+func searchFacets(language string, topics []string) string {
+	facets := make([]string, 0, 1+len(topics))
+	facets = append(facets, "lang:"+language)
+	for _, t := range slices.Sorted(slices.Values(topics)) {
+		facets = append(facets, "topic:"+t)
+	}
+	return strings.Join(facets, " ")
+}
+
+// filterFacets are the facets that a search's filter asks for, one group
+// per condition, any facet of a group passing it: the languages, then the
+// topics. Regions are not facets: a region filter takes in descendants and
+// global releases, which only the SQL condition knows.
+func filterFacets(f *ReleaseFilter) [][]string {
+	var groups [][]string
+	if len(f.Langs) > 0 {
+		g := make([]string, len(f.Langs))
+		for i, l := range f.Langs {
+			g[i] = "lang:" + l
+		}
+		groups = append(groups, g)
+	}
+	if len(f.Topics) > 0 {
+		g := make([]string, len(f.Topics))
+		for i, t := range f.Topics {
+			g[i] = "topic:" + t
+		}
+		groups = append(groups, g)
+	}
+	return groups
 }
 
 // SearchReleases returns the releases of q.Filter that contain every term,
@@ -217,22 +298,25 @@ func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	args = append([]any{text}, args...)
+	// The facets narrow what the index yields; the filter's own
+	// conditions still decide (a facet is a prefilter, never the rule).
+	operand, queryArgs := s.query(q.Terms, &q.Filter)
+	args = append(queryArgs, args...)
 	// Ids only: a common word matches tens of thousands of releases, and
 	// sorting them with their text would cost far more than ranking them.
 	var sqlText string
 	switch {
 	case q.Order == ByRank:
-		where = append([]string{s.match}, where...)
+		where = append([]string{fmt.Sprintf(s.match, operand)}, where...)
 		sqlText = fmt.Sprintf(s.window, strings.Join(where, " AND "), s.rank)
 		for range s.rankArgs {
 			args = append(args, text)
 		}
 	case s.byDate != "":
-		where = append([]string{s.byDate}, where...)
+		where = append([]string{fmt.Sprintf(s.byDate, operand)}, where...)
 		sqlText = "SELECT r.id FROM " + s.byDateFrom + " WHERE " + strings.Join(where, " AND ") + " ORDER BY r.published_at DESC, r.id DESC"
 	default:
-		where = append([]string{s.match}, where...)
+		where = append([]string{fmt.Sprintf(s.match, operand)}, where...)
 		sqlText = "SELECT r.id FROM " + s.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY r.published_at DESC, r.id DESC"
 	}
 	if q.Filter.Limit > 0 {
