@@ -162,8 +162,10 @@ var sqliteSearch = searchSQL{
 	// Each word is one quoted FTS5 string, the strings ANDed and looked
 	// for in the text columns only: no word can be an operator, a column
 	// filter or a prefix query, nor match a facet. Each facet is a quoted
-	// phrase ("lang:es" is the tokens lang, es in a row) in the facets
-	// column: any of the filter's languages, and any of its topics.
+	// string in the facets column ("LANGes" is the one token langes; a
+	// topic's hyphens cut it into a phrase whose first token, such as
+	// topichuman, only that facet has): any of the filter's languages,
+	// and any of its topics.
 	matchText: fts5Terms,
 	query: func(terms []string, f *ReleaseFilter) (string, []any) {
 		q := "{title summary search_text} : (" + fts5Terms(terms) + ")"
@@ -200,10 +202,11 @@ var postgresSearch = searchSQL{
 		`ORDER BY r.id DESC LIMIT ` + strconv.Itoa(rankWindow) + `) r ORDER BY %[2]s DESC, r.published_at DESC, r.id DESC`,
 	// plainto_tsquery reads plain words, ANDed, and no operator.
 	matchText: func(terms []string) string { return strings.Join(terms, " ") },
-	// The facets are lexemes of their own ("lang:es", "topic:children":
-	// array_to_tsvector keeps them whole, while the parser splits a word
-	// at ':', so no search can spell one), ANDed to the words as a
-	// tsquery written here: any of the languages, and any of the topics.
+	// The facets are lexemes of their own ("LANGes", "TOPICchildren":
+	// array_to_tsvector keeps them as written, while every lexeme of a
+	// text or a search is lower-cased, so no search can match one), ANDed
+	// to the words as a tsquery written here: any of the languages, and
+	// any of the topics.
 	query: func(terms []string, f *ReleaseFilter) (string, []any) {
 		words := strings.Join(terms, " ")
 		groups := filterFacets(f)
@@ -222,14 +225,14 @@ var postgresSearch = searchSQL{
 }
 
 // searchFacets is what a release's search_facets column holds: its
-// language and its topics as "lang:en topic:children topic:migration"
+// language and its topics as "LANGen TOPICchildren TOPICmigration"
 // (topics sorted), which the full-text index of each engine indexes
 // beside the text (migration 0019 writes the same for older releases).
 func searchFacets(language string, topics []string) string {
 	facets := make([]string, 0, 1+len(topics))
-	facets = append(facets, "lang:"+language)
+	facets = append(facets, "LANG"+language)
 	for _, t := range slices.Sorted(slices.Values(topics)) {
-		facets = append(facets, "topic:"+t)
+		facets = append(facets, "TOPIC"+t)
 	}
 	return strings.Join(facets, " ")
 }
@@ -243,14 +246,14 @@ func filterFacets(f *ReleaseFilter) [][]string {
 	if len(f.Langs) > 0 {
 		g := make([]string, len(f.Langs))
 		for i, l := range f.Langs {
-			g[i] = "lang:" + l
+			g[i] = "LANG" + l
 		}
 		groups = append(groups, g)
 	}
 	if len(f.Topics) > 0 {
 		g := make([]string, len(f.Topics))
 		for i, t := range f.Topics {
-			g[i] = "topic:" + t
+			g[i] = "TOPIC" + t
 		}
 		groups = append(groups, g)
 	}

@@ -3,11 +3,11 @@
 --
 -- Facets. A search filtered by language or topic used to check the filter
 -- on every match: 60,000 rows for a common word, even when none passed.
--- Each release now has search_facets ("lang:en topic:children
--- topic:migration", written by the store with the release), and
+-- Each release now has search_facets ("LANGen TOPICchildren
+-- TOPICmigration", written by the store with the release), and
 -- search_vector holds them as lexemes of their own (array_to_tsvector keeps
--- "lang:en" whole; the parser splits a searched word at ':', so no search
--- can match one). A search ANDs its filter's facets to its words, and the
+-- "LANGen" as written, while every lexeme of a text or a search is
+-- lower-cased, so no search can match one). A search ANDs its filter's facets to its words, and the
 -- GIN index yields only releases that can pass. The SQL conditions still
 -- decide.
 --
@@ -19,7 +19,7 @@
 -- it, 11 ms.
 ALTER TABLE releases DROP COLUMN search_vector; -- and its index, releases_search
 ALTER TABLE releases ADD COLUMN search_facets TEXT NOT NULL DEFAULT '';
-UPDATE releases r SET search_facets = 'lang:' || r.language || COALESCE((SELECT ' ' || string_agg('topic:' || t.topic, ' ' ORDER BY t.topic)
+UPDATE releases r SET search_facets = 'LANG' || r.language || COALESCE((SELECT ' ' || string_agg('TOPIC' || t.topic, ' ' ORDER BY t.topic)
     FROM release_topics t WHERE t.release_id = r.id), '');
 
 DO $$
