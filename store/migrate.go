@@ -24,6 +24,7 @@ var migrationFiles embed.FS
 var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, e *engine) error{
 	6:  migrateAddressKeys,
 	13: migrateSearchText,
+	19: migrateSearchFacets,
 }
 
 type migration struct {

@@ -390,3 +390,49 @@ func migrateSearchText(ctx context.Context, tx *sql.Tx, e *engine) error {
 	}
 	return nil
 }
+
+// migrateSearchFacets is migration 0019's step in Go: the facets of the
+// releases stored before it that the SQL file left without (all of them on
+// SQLite, none on PostgreSQL), one row at a time, so that no statement
+// keeps a journal of the whole table.
+func migrateSearchFacets(ctx context.Context, tx *sql.Tx, e *engine) error {
+	rows, err := tx.QueryContext(ctx, `SELECT r.id, r.language, t.topic FROM releases r
+		LEFT JOIN release_topics t ON t.release_id = r.id WHERE r.search_facets = '' ORDER BY r.id`)
+	if err != nil {
+		return fmt.Errorf("read releases: %w", err)
+	}
+	type release struct {
+		id       int64
+		language string
+		topics   []string
+	}
+	var todo []release
+	for rows.Next() {
+		var id int64
+		var language string
+		var topic sql.NullString
+		if err := rows.Scan(&id, &language, &topic); err != nil {
+			rows.Close()
+			return fmt.Errorf("read releases: %w", err)
+		}
+		if len(todo) == 0 || todo[len(todo)-1].id != id {
+			todo = append(todo, release{id: id, language: language})
+		}
+		if topic.Valid {
+			last := &todo[len(todo)-1]
+			last.topics = append(last.topics, topic.String)
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("read releases: %w", err)
+	}
+	update := e.bind("UPDATE releases SET search_facets = ? WHERE id = ?")
+	for _, r := range todo {
+		if _, err := tx.ExecContext(ctx, update, searchFacets(r.language, r.topics), r.id); err != nil {
+			return fmt.Errorf("search facets of release %d: %w", r.id, err)
+		}
+	}
+	return nil
+}

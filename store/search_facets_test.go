@@ -104,6 +104,17 @@ func TestMigrateSearchFacets(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// SQLite's facets come from the store's step, PostgreSQL's from SQL:
+	// both as the store writes them for a new release.
+	var facets string
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		facets, err = tx.StringForTest(ctx, "SELECT search_facets FROM releases WHERE slug = 'old'")
+		return err
+	})
+	if err != nil || facets != "LANGfr TOPICt" {
+		t.Errorf("facets of a release stored before 0019: %q, %v", facets, err)
+	}
 	for _, tc := range []struct {
 		langs, topics []string
 		want          []string

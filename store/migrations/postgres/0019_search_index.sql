@@ -19,28 +19,7 @@
 -- it, 11 ms.
 ALTER TABLE releases DROP COLUMN search_vector; -- and its index, releases_search
 ALTER TABLE releases ADD COLUMN search_facets TEXT NOT NULL DEFAULT '';
+-- One statement here (PostgreSQL keeps no statement journal); the store's
+-- step for 0019 (migrateSearchFacets) then finds nothing left to fill.
 UPDATE releases r SET search_facets = 'LANG' || r.language || COALESCE((SELECT ' ' || string_agg('TOPIC' || t.topic, ' ' ORDER BY t.topic)
     FROM release_topics t WHERE t.release_id = r.id), '');
-
-DO $$
-BEGIN
-    PERFORM set_config('default_toast_compression', 'lz4', true); -- for the rows written below
-EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
-    RAISE NOTICE 'this PostgreSQL server has no lz4: search_vector stays compressed with pglz';
-END
-$$;
-ALTER TABLE releases ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('herald_search', title), 'A') ||
-    setweight(to_tsvector('herald_search', summary), 'B') ||
-    setweight(to_tsvector('herald_search', search_text), 'C') ||
-    array_to_tsvector(string_to_array(search_facets, ' '))
-) STORED;
-DO $$
-BEGIN
-    ALTER TABLE releases ALTER COLUMN search_vector SET COMPRESSION lz4; -- for the rows written later
-EXCEPTION WHEN feature_not_supported THEN
-    NULL;
-END
-$$;
-ALTER TABLE releases ALTER COLUMN search_vector SET STORAGE MAIN;
-CREATE INDEX releases_search ON releases USING GIN (search_vector);
