@@ -40,7 +40,7 @@ func TestPostgres_PlansEachRunForItsValues(t *testing.T) {
 }
 
 // A ranked search tests the search_vector of thousands of rows: it is kept
-// in the row, compressed with lz4 (migration 0019), not fetched from the
+// in the row, compressed with lz4 (migration 0020), not fetched from the
 // TOAST table and decompressed with pglz for each.
 func TestPostgres_SearchVectorKeptInRow(t *testing.T) {
 	ctx := context.Background()
