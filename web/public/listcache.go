@@ -40,24 +40,14 @@ type listPage struct {
 // miss. Pages found by a find that started under an older version are
 // returned to their callers but not kept.
 func (c *listCache) get(v int64, key string, find func() ([]releaseCard, string, error)) ([]releaseCard, string, error) {
-	c.mu.Lock()
-	if c.v != v || c.pages == nil {
-		c.v, c.pages = v, map[string]listPage{}
-	}
-	if p, ok := c.pages[key]; ok {
-		c.mu.Unlock()
+	if p, ok := c.lookup(v, key); ok {
 		return p.cards, p.next, nil
 	}
-	c.mu.Unlock()
 	res, err, _ := c.group.Do(strconv.FormatInt(v, 10)+"\x00"+key, func() (any, error) {
 		// A call that finished between the look above and this one kept
 		// its page: no second query.
-		c.mu.Lock()
-		had, ok := c.pages[key]
-		ok = ok && c.v == v
-		c.mu.Unlock()
-		if ok {
-			return had, nil
+		if p, ok := c.lookup(v, key); ok {
+			return p, nil
 		}
 		cards, next, err := find()
 		if err != nil {
@@ -87,6 +77,19 @@ func (c *listCache) get(v int64, key string, find func() ([]releaseCard, string,
 	}
 	p := res.(listPage)
 	return p.cards, p.next, nil
+}
+
+// lookup returns the page of key kept for version v. A newer v empties the
+// cache; an older one (a caller that read the version before another
+// moved it) finds nothing and leaves the cache to the newer version.
+func (c *listCache) lookup(v int64, key string) (listPage, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v > c.v || c.pages == nil {
+		c.v, c.pages = v, map[string]listPage{}
+	}
+	p, ok := c.pages[key]
+	return p, ok && c.v == v
 }
 
 // listKey names a page of results: what it lists (ranked or by date, the
