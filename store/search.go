@@ -115,12 +115,11 @@ type SearchHit struct {
 
 // searchSQL is one engine's search: the FROM clause, the condition that
 // matches (%s: the engine's query, from query), the relevance expression
-// (higher is better; rankArgs ?s, each the terms as matchText writes
-// them). Snippets are cut in Go (snippet.go).
+// (higher is better) and the arguments of its ?s, if any. Snippets are cut
+// in Go (snippet.go).
 type searchSQL struct {
 	from, match, rank string
-	rankArgs          int
-	matchText         func(terms []string) string
+	rankArgs          func(terms []string) []any
 	// query is the operand of match and byDate (SQL with ?s) and its
 	// arguments: the terms, and the filter's facets (searchFacets) when
 	// it has languages or topics, so that the full-text index itself
@@ -166,30 +165,26 @@ var sqliteSearch = searchSQL{
 	// topic's hyphens cut it into a phrase whose first token, such as
 	// topichuman, only that facet has): any of the filter's languages,
 	// and any of its topics.
-	matchText: fts5Terms,
 	query: func(terms []string, f *ReleaseFilter) (string, []any) {
-		q := "{title summary search_text} : (" + fts5Terms(terms) + ")"
+		q := "{title summary search_text} : (" + strings.Join(mapStrings(terms, fts5String), " ") + ")"
 		for _, group := range filterFacets(f) {
-			for i, v := range group {
-				group[i] = fts5String(v)
-			}
-			q += " AND search_facets : (" + strings.Join(group, " OR ") + ")"
+			q += " AND search_facets : (" + strings.Join(mapStrings(group, fts5String), " OR ") + ")"
 		}
 		return "?", []any{q}
 	},
 }
 
-// fts5Terms is every term as an FTS5 string, ANDed.
-func fts5Terms(terms []string) string {
-	q := make([]string, len(terms))
-	for i, t := range terms {
-		q[i] = fts5String(t)
-	}
-	return strings.Join(q, " ")
-}
-
 // fts5String quotes s as one FTS5 string (a phrase of its tokens).
 func fts5String(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// mapStrings returns f of each of vals.
+func mapStrings(vals []string, f func(string) string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = f(v)
+	}
+	return out
+}
 
 // postgresSearch: the generated search_vector under a GIN index; ts_rank
 // normalized by the document's length.
@@ -197,43 +192,46 @@ var postgresSearch = searchSQL{
 	from:     "releases r",
 	match:    "r.search_vector @@ %s",
 	rank:     "ts_rank(r.search_vector, plainto_tsquery('herald_search', ?), 1)",
-	rankArgs: 1,
+	rankArgs: func(terms []string) []any { return []any{plainWords(terms)} },
 	window: `SELECT id FROM (SELECT r.id, r.published_at, r.search_vector FROM releases r WHERE %[1]s ` +
 		`ORDER BY r.id DESC LIMIT ` + strconv.Itoa(rankWindow) + `) r ORDER BY %[2]s DESC, r.published_at DESC, r.id DESC`,
-	// plainto_tsquery reads plain words, ANDed, and no operator.
-	matchText: func(terms []string) string { return strings.Join(terms, " ") },
 	// The facets are lexemes of their own ("LANGes", "TOPICchildren":
 	// array_to_tsvector keeps them as written, while every lexeme of a
 	// text or a search is lower-cased, so no search can match one), ANDed
 	// to the words as a tsquery written here: any of the languages, and
 	// any of the topics.
 	query: func(terms []string, f *ReleaseFilter) (string, []any) {
-		words := strings.Join(terms, " ")
+		words := plainWords(terms)
 		groups := filterFacets(f)
 		if len(groups) == 0 {
 			return "plainto_tsquery('herald_search', ?)", []any{words}
 		}
 		ands := make([]string, len(groups))
 		for i, group := range groups {
-			for j, v := range group {
-				group[j] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-			}
-			ands[i] = "(" + strings.Join(group, " | ") + ")"
+			ands[i] = "(" + strings.Join(mapStrings(group, tsqueryLexeme), " | ") + ")"
 		}
 		return "(plainto_tsquery('herald_search', ?) && CAST(? AS tsquery))", []any{words, strings.Join(ands, " & ")}
 	},
 }
 
+// plainWords are the terms as plainto_tsquery reads them: plain words,
+// ANDed, and no operator.
+func plainWords(terms []string) string { return strings.Join(terms, " ") }
+
+// tsqueryLexeme quotes s as one lexeme of a tsquery, taken as written.
+func tsqueryLexeme(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// The facets of a language and of a topic: "LANGen", "TOPICchildren".
+// Migration 0019's PostgreSQL file writes them the same way.
+func langFacet(l string) string  { return "LANG" + l }
+func topicFacet(t string) string { return "TOPIC" + t }
+
 // searchFacets is what a release's search_facets column holds: its
 // language and its topics as "LANGen TOPICchildren TOPICmigration"
 // (topics sorted), which the full-text index of each engine indexes
-// beside the text (migration 0019 writes the same for older releases).
+// beside the text.
 func searchFacets(language string, topics []string) string {
-	facets := make([]string, 0, 1+len(topics))
-	facets = append(facets, "LANG"+language)
-	for _, t := range slices.Sorted(slices.Values(topics)) {
-		facets = append(facets, "TOPIC"+t)
-	}
+	facets := append([]string{langFacet(language)}, mapStrings(slices.Sorted(slices.Values(topics)), topicFacet)...)
 	return strings.Join(facets, " ")
 }
 
@@ -244,18 +242,10 @@ func searchFacets(language string, topics []string) string {
 func filterFacets(f *ReleaseFilter) [][]string {
 	var groups [][]string
 	if len(f.Langs) > 0 {
-		g := make([]string, len(f.Langs))
-		for i, l := range f.Langs {
-			g[i] = "LANG" + l
-		}
-		groups = append(groups, g)
+		groups = append(groups, mapStrings(f.Langs, langFacet))
 	}
 	if len(f.Topics) > 0 {
-		g := make([]string, len(f.Topics))
-		for i, t := range f.Topics {
-			g[i] = "TOPIC" + t
-		}
-		groups = append(groups, g)
+		groups = append(groups, mapStrings(f.Topics, topicFacet))
 	}
 	return groups
 }
@@ -296,7 +286,6 @@ func (db *DB) SearchReleases(ctx context.Context, q SearchQuery) ([]SearchHit, e
 // searchStatement is the SQL of a search and its arguments.
 func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
 	s := db.e.q.search
-	text := s.matchText(q.Terms)
 	where, args, err := q.Filter.where()
 	if err != nil {
 		return "", nil, err
@@ -312,8 +301,8 @@ func (db *DB) searchStatement(q SearchQuery) (string, []any, error) {
 	case q.Order == ByRank:
 		where = append([]string{fmt.Sprintf(s.match, operand)}, where...)
 		sqlText = fmt.Sprintf(s.window, strings.Join(where, " AND "), s.rank)
-		for range s.rankArgs {
-			args = append(args, text)
+		if s.rankArgs != nil {
+			args = append(args, s.rankArgs(q.Terms)...)
 		}
 	case s.byDate != "":
 		where = append([]string{fmt.Sprintf(s.byDate, operand)}, where...)
