@@ -98,6 +98,13 @@ func (db *DB) IntForTest(ctx context.Context, q string) (int, error) {
 	return n, err
 }
 
+// StringForTest runs a query that returns one string.
+func (db *DB) StringForTest(ctx context.Context, q string) (string, error) {
+	var s string
+	err := db.read.QueryRowContext(ctx, q).Scan(&s)
+	return s, err
+}
+
 // StringForTest runs a query that returns one string, in the transaction.
 func (tx *Tx) StringForTest(ctx context.Context, q string) (string, error) {
 	var s string

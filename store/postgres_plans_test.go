@@ -23,12 +23,7 @@ func TestPostgres_PlansEachRunForItsValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got string
-		err = db.InTx(ctx, func(tx *store.Tx) error {
-			var err error
-			got, err = tx.StringForTest(ctx, "SHOW plan_cache_mode")
-			return err
-		})
+		got, err := db.StringForTest(ctx, "SHOW plan_cache_mode")
 		db.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -49,13 +44,8 @@ func TestPostgres_SearchVectorKeptInRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var got string
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		got, err = tx.StringForTest(ctx, `SELECT a.attstorage::text || coalesce(nullif(a.attcompression::text, ''), '-')
-			FROM pg_attribute a WHERE a.attrelid = 'releases'::regclass AND a.attname = 'search_vector'`)
-		return err
-	})
+	got, err := db.StringForTest(ctx, `SELECT a.attstorage::text || coalesce(nullif(a.attcompression::text, ''), '-')
+		FROM pg_attribute a WHERE a.attrelid = 'releases'::regclass AND a.attname = 'search_vector'`)
 	if err != nil {
 		t.Fatal(err)
 	}
