@@ -3,7 +3,8 @@
 # subscribers of varied preferences (topics, regions and countries, four
 # languages, three cadences, six time zones) and 20 live releases (two
 # translation pairs among them) into a fresh SQLite database, then measures
-# with /usr/bin/time, each as its own process beside nothing else:
+# with /usr/bin/time, each as its own process beside nothing else (see
+# settle):
 #
 #   - an alert to every matching subscriber (dry run, then the real one);
 #   - a daily digest run for every daily subscriber (20 releases in window);
@@ -54,8 +55,25 @@ awk -v n="$n" 'BEGIN {
       cadences[int(rand() * 5) + 1], zones[int(rand() * 6) + 1]
 }' > "$out/subscribers.csv"
 
+# settle: each step is measured beside nothing else. On PostgreSQL, what the
+# previous step left to the server (the checkpoint of its write-ahead log,
+# autovacuum of the rows it wrote) is finished first; the seconds it took
+# are printed, not counted.
+settle() {
+  [ "$engine" = postgres ] || { sync; return; }
+  local t0=$SECONDS
+  psql -q "$HERALD_DB" -c "CHECKPOINT"
+  for _ in $(seq 120); do
+    [ "$(psql -At "$HERALD_DB" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
+    sleep 1
+  done
+  psql -q "$HERALD_DB" -c "CHECKPOINT"
+  printf "%-34s %6d s (not counted)\n" "  settle" $((SECONDS - t0))
+}
+
 measure() { # label, command...: wall seconds and peak RSS of one process
   local label="$1"; shift
+  settle
   /usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" "$@" > "$out/last.out" 2> "$out/last.err" || { cat "$out/last.err"; exit 1; }
   read -r secs kb usr sys < "$out/time.txt"
   printf "%-34s %6.2f s  %6.1f MB peak RSS  %6.2f s CPU   %s\n" "$label" "$secs" "$(awk -v k="$kb" 'BEGIN{print k/1024}')" \

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"herald/store/storetest"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -472,4 +474,29 @@ func TestServe_JSONLogs(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
+}
+
+// TestBulkGC: a one-shot command collects garbage less often, the daemon
+// keeps Go's default, and GOGC or GOMEMLIMIT set by the operator win.
+func TestBulkGC(t *testing.T) {
+	restore := func() { debug.SetGCPercent(100); debug.SetMemoryLimit(math.MaxInt64) }
+	restore()
+	t.Cleanup(restore)
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	check := func(args []string, kv map[string]string, wantPercent int, wantLimit int64) {
+		t.Helper()
+		restore()
+		bulkGC(args, env(kv))
+		if got := debug.SetGCPercent(100); got != wantPercent {
+			t.Errorf("%v %v: GC percent %d, want %d", args, kv, got, wantPercent)
+		}
+		if got := debug.SetMemoryLimit(-1); got != wantLimit {
+			t.Errorf("%v %v: memory limit %d, want %d", args, kv, got, wantLimit)
+		}
+	}
+	check([]string{"herald", "serve", "--demo"}, nil, 100, math.MaxInt64)
+	check([]string{"herald"}, nil, 100, math.MaxInt64)
+	check([]string{"herald", "alert", "7"}, nil, 400, 96<<20)
+	check([]string{"herald", "subscribers", "import", "x.csv"}, map[string]string{"GOGC": "200"}, 100, 96<<20)
+	check([]string{"herald", "digest", "daily"}, map[string]string{"GOMEMLIMIT": "1GiB"}, 400, math.MaxInt64)
 }
